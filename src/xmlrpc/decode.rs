@@ -1,0 +1,796 @@
+//! The lenient, safe decoder: XML-RPC bytes to calls, responses and faults.
+//!
+//! Lenient in form (see `xml-rpc.md` §3, "Parse"): untyped and empty `<value>`s, `int`/`i4`/`i8`
+//! and namespaced `ex:i8`, `nil`/`ex:nil`, whitespace around scalars, CDATA, character
+//! references, end-of-line normalisation, dateTime with or without dashes, fraction or zone,
+//! line-wrapped base64, an ISO-8859-1 or windows-1252 declared encoding, gzip bodies and faults with
+//! extra members.
+//!
+//! Strict in safety: any DOCTYPE is refused, as is any entity other than the five predefined ones
+//! and character references (so entity bombs cannot expand); nesting is limited while parsing
+//! ([`Limits::max_depth`]); the body is capped after decompression ([`Limits::max_body`]).
+//! The decoder never recurses, so no input can overflow the stack.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use base64::Engine as _;
+use quick_xml::events::{BytesRef, Event};
+use quick_xml::reader::Reader;
+
+use super::datetime::DateTime;
+use super::encode::is_xml_char;
+use super::value::{Fault, Struct, Value};
+
+/// Safety limits applied while decoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The deepest nesting of arrays and structs accepted (default 128).
+    pub max_depth: usize,
+    /// The largest body accepted, in bytes, measured after gzip decompression (default 64 MiB).
+    pub max_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_depth: 128, max_body: 64 << 20 }
+    }
+}
+
+/// Why a document could not be decoded. Positions are byte offsets into the (decompressed,
+/// UTF-8) document.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The body exceeded [`Limits::max_body`].
+    #[error("body larger than the {limit}-byte cap")]
+    TooLarge {
+        /// The cap in force.
+        limit: usize,
+    },
+    /// Arrays and structs nested deeper than [`Limits::max_depth`].
+    #[error("nesting deeper than {limit} levels at byte {pos}")]
+    TooDeep {
+        /// The limit in force.
+        limit: usize,
+        /// Where the limit was crossed.
+        pos: u64,
+    },
+    /// A DOCTYPE declaration, which XML-RPC never needs and which carries entity attacks.
+    #[error("DOCTYPE declarations are refused (at byte {pos})")]
+    Doctype {
+        /// Where it started.
+        pos: u64,
+    },
+    /// An entity reference other than the five predefined ones or a character reference.
+    #[error("entity reference &{name}; at byte {pos} is refused: only &lt; &gt; &amp; &apos; &quot; and character references are allowed")]
+    Entity {
+        /// The entity's name.
+        name: String,
+        /// Where it was.
+        pos: u64,
+    },
+    /// The text is not well-formed XML (or not valid UTF-8).
+    #[error("malformed XML at byte {pos}: {message}")]
+    Xml {
+        /// Where the parser stopped.
+        pos: u64,
+        /// What it found wrong.
+        message: String,
+    },
+    /// Well-formed XML that is not an XML-RPC document of the expected kind.
+    #[error("not a valid XML-RPC {kind} at byte {pos}: {message}")]
+    Protocol {
+        /// `methodResponse` or `methodCall`.
+        kind: &'static str,
+        /// Where it went wrong.
+        pos: u64,
+        /// What was wrong.
+        message: String,
+    },
+    /// A scalar whose text does not fit its type.
+    #[error("invalid <{tag}> at byte {pos}: {text:?} {reason}")]
+    Value {
+        /// The type element.
+        tag: String,
+        /// Its text (truncated to 64 characters).
+        text: String,
+        /// Why it was refused.
+        reason: String,
+        /// Where the element was.
+        pos: u64,
+    },
+    /// A declared encoding that is not supported (UTF-16, say).
+    #[error("unsupported encoding {0:?}: gandish reads UTF-8, ISO-8859-1, US-ASCII and windows-1252")]
+    Encoding(String),
+    /// A gzip body that could not be decompressed.
+    #[error("corrupt gzip body: {0}")]
+    Gzip(String),
+}
+
+/// A decoded `<methodCall>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodCall {
+    /// `methodName`.
+    pub method: String,
+    /// The parameters, in order.
+    pub params: Vec<Value>,
+}
+
+/// A decoded `<methodResponse>`: the value, or the fault the server answered with.
+pub type Response = Result<Value, Fault>;
+
+/// Decodes a `<methodResponse>` with the default [`Limits`].
+pub fn decode_response(body: &[u8]) -> Result<Response, DecodeError> {
+    decode_response_with(body, &Limits::default())
+}
+
+/// Decodes a `<methodResponse>` under `limits`. A gzip body is decompressed first.
+pub fn decode_response_with(body: &[u8], limits: &Limits) -> Result<Response, DecodeError> {
+    let body = gunzip_capped(body, limits.max_body)?;
+    let text = to_utf8(&body)?;
+    match Parser::new(&text, limits, Kind::Response).run()? {
+        Doc::Response(r) => Ok(r),
+        Doc::Call(_) => unreachable!("a response parse yields a response"),
+    }
+}
+
+/// Decodes a `<methodCall>` with the default [`Limits`].
+pub fn decode_call(body: &[u8]) -> Result<MethodCall, DecodeError> {
+    decode_call_with(body, &Limits::default())
+}
+
+/// Decodes a `<methodCall>` under `limits`. A gzip body is decompressed first.
+pub fn decode_call_with(body: &[u8], limits: &Limits) -> Result<MethodCall, DecodeError> {
+    let body = gunzip_capped(body, limits.max_body)?;
+    let text = to_utf8(&body)?;
+    match Parser::new(&text, limits, Kind::Call).run()? {
+        Doc::Call(c) => Ok(c),
+        Doc::Response(_) => unreachable!("a call parse yields a call"),
+    }
+}
+
+/// Decompresses `body` if it starts with the gzip magic, reading at most `max` bytes of output;
+/// otherwise checks it against `max` and returns it as is.
+pub fn gunzip_capped(body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, DecodeError> {
+    if body.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        let mut dec = flate2::read::MultiGzDecoder::new(body).take(max as u64 + 1);
+        dec.read_to_end(&mut out).map_err(|e| DecodeError::Gzip(e.to_string()))?;
+        if out.len() > max {
+            return Err(DecodeError::TooLarge { limit: max });
+        }
+        Ok(Cow::Owned(out))
+    } else if body.len() > max {
+        Err(DecodeError::TooLarge { limit: max })
+    } else {
+        Ok(Cow::Borrowed(body))
+    }
+}
+
+/// Turns the body into UTF-8 text according to its BOM and XML declaration.
+fn to_utf8(body: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
+    if body.starts_with(&[0xFE, 0xFF]) || body.starts_with(&[0xFF, 0xFE]) {
+        return Err(DecodeError::Encoding("UTF-16".into()));
+    }
+    let body = body.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(body);
+    let enc = declared_encoding(body).map(|e| e.to_ascii_uppercase());
+    let utf8 = |b| {
+        std::str::from_utf8(b).map(Cow::Borrowed).map_err(|e: std::str::Utf8Error| DecodeError::Xml {
+            pos: e.valid_up_to() as u64,
+            message: "invalid UTF-8".into(),
+        })
+    };
+    match enc.as_deref() {
+        None | Some("UTF-8" | "UTF8") => utf8(body),
+        Some("ISO-8859-1" | "ISO8859-1" | "ISO_8859-1" | "LATIN1" | "LATIN-1" | "L1" | "US-ASCII" | "ASCII") => {
+            Ok(Cow::Owned(body.iter().map(|&b| char::from(b)).collect()))
+        }
+        Some("WINDOWS-1252" | "CP1252") => Ok(Cow::Owned(body.iter().map(|&b| cp1252(b)).collect())),
+        Some(other) => Err(DecodeError::Encoding(other.to_owned())),
+    }
+}
+
+/// The `encoding` pseudo-attribute of a leading XML declaration, if any.
+fn declared_encoding(body: &[u8]) -> Option<&str> {
+    let head = body.get(..body.len().min(256))?;
+    let s = head.strip_prefix(b"<?xml")?;
+    let end = s.windows(2).position(|w| w == b"?>")?;
+    let decl = std::str::from_utf8(&s[..end]).ok()?;
+    let at = decl.find("encoding")?;
+    let rest = decl[at + 8..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let rest = &rest[1..];
+    rest.find(quote).map(|e| &rest[..e])
+}
+
+fn cp1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '\u{20AC}', '\u{81}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+        '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{8D}', '\u{017D}', '\u{8F}',
+        '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+        '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{9D}', '\u{017E}', '\u{0178}',
+    ];
+    match b {
+        0x80..=0x9F => HIGH[usize::from(b - 0x80)],
+        _ => char::from(b),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Response,
+    Call,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Response => "methodResponse",
+            Kind::Call => "methodCall",
+        }
+    }
+}
+
+enum Doc {
+    Response(Response),
+    Call(MethodCall),
+}
+
+/// Scalar element types.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Scalar {
+    Int,
+    I8,
+    Bool,
+    Str,
+    Double,
+    DateTime,
+    Base64,
+    Nil,
+}
+
+impl Scalar {
+    fn from_local(name: &[u8]) -> Option<Scalar> {
+        Some(match name {
+            b"int" | b"i4" | b"i1" | b"i2" => Scalar::Int,
+            b"i8" | b"biginteger" => Scalar::I8,
+            b"boolean" => Scalar::Bool,
+            b"string" => Scalar::Str,
+            b"double" | b"float" => Scalar::Double,
+            b"dateTime.iso8601" | b"dateTime" => Scalar::DateTime,
+            b"base64" => Scalar::Base64,
+            b"nil" => Scalar::Nil,
+            _ => return None,
+        })
+    }
+}
+
+/// One open element of the document.
+enum Ctx {
+    /// The root element.
+    Root,
+    /// `<methodName>`, collecting text.
+    MethodName,
+    /// `<params>`.
+    Params,
+    /// `<param>`, waiting for its value.
+    Param(Option<Value>),
+    /// `<fault>`, waiting for its value.
+    Fault(Option<Value>),
+    /// `<value>`: `typed` holds the value of its type element once closed.
+    Value { typed: Option<Value> },
+    /// A scalar type element collecting text.
+    Scalar(Scalar, &'static str, u64),
+    /// `<array>`, waiting for `<data>`.
+    Array(Option<Vec<Value>>),
+    /// `<data>` collecting values.
+    Data(Vec<Value>),
+    /// `<struct>` collecting members.
+    Struct(Vec<(String, Value)>),
+    /// `<member>` collecting a name and a value.
+    Member(Option<String>, Option<Value>),
+    /// `<name>`, collecting text.
+    Name,
+}
+
+struct Parser<'a> {
+    reader: Reader<&'a [u8]>,
+    limits: &'a Limits,
+    kind: Kind,
+    stack: Vec<Ctx>,
+    depth: usize,
+    /// Text collected for the innermost text-collecting element.
+    text: String,
+    method: Option<String>,
+    params: Vec<Value>,
+    result: Option<Response>,
+    root_done: bool,
+}
+
+const TAG_NAMES: [(&str, Scalar); 8] = [
+    ("int", Scalar::Int),
+    ("i8", Scalar::I8),
+    ("boolean", Scalar::Bool),
+    ("string", Scalar::Str),
+    ("double", Scalar::Double),
+    ("dateTime.iso8601", Scalar::DateTime),
+    ("base64", Scalar::Base64),
+    ("nil", Scalar::Nil),
+];
+
+fn tag_name(s: Scalar) -> &'static str {
+    TAG_NAMES.iter().find(|(_, k)| *k == s).map_or("?", |(n, _)| n)
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, limits: &'a Limits, kind: Kind) -> Self {
+        let mut reader = Reader::from_str(text);
+        let cfg = reader.config_mut();
+        cfg.check_end_names = true;
+        cfg.allow_dangling_amp = false;
+        cfg.trim_text(false);
+        Parser {
+            reader,
+            limits,
+            kind,
+            stack: Vec::with_capacity(32),
+            depth: 0,
+            text: String::new(),
+            method: None,
+            params: Vec::new(),
+            result: None,
+            root_done: false,
+        }
+    }
+
+    fn pos(&self) -> u64 {
+        self.reader.buffer_position()
+    }
+
+    fn protocol(&self, message: impl Into<String>) -> DecodeError {
+        DecodeError::Protocol { kind: self.kind.name(), pos: self.pos(), message: message.into() }
+    }
+
+    fn run(mut self) -> Result<Doc, DecodeError> {
+        loop {
+            let event = self.reader.read_event().map_err(|e| DecodeError::Xml {
+                pos: self.reader.error_position(),
+                message: e.to_string(),
+            })?;
+            match event {
+                Event::Start(e) => {
+                    let local = e.local_name();
+                    self.open(local.as_ref().as_bytes(), false)?;
+                }
+                Event::Empty(e) => {
+                    let local = e.local_name();
+                    self.open(local.as_ref().as_bytes(), true)?;
+                    self.close()?;
+                }
+                Event::End(_) => self.close()?,
+                Event::Text(t) => {
+                    let content = t.xml10_content();
+                    self.on_text(&content)?;
+                }
+                Event::CData(c) => {
+                    let content = c.xml10_content();
+                    self.on_text(&content)?;
+                }
+                Event::GeneralRef(r) => self.on_ref(&r)?,
+                Event::DocType(_) => return Err(DecodeError::Doctype { pos: self.pos() }),
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::Eof => break,
+            }
+        }
+        if !self.root_done {
+            return Err(self.protocol(if self.stack.is_empty() {
+                "empty document".to_owned()
+            } else {
+                "document ends before its elements close".to_owned()
+            }));
+        }
+        match self.kind {
+            Kind::Response => {
+                let r = self.result.take().ok_or_else(|| self.protocol("no <params> or <fault>"))?;
+                Ok(Doc::Response(r))
+            }
+            Kind::Call => {
+                let method = self.method.take().ok_or_else(|| self.protocol("no <methodName>"))?;
+                Ok(Doc::Call(MethodCall { method, params: std::mem::take(&mut self.params) }))
+            }
+        }
+    }
+
+    fn collecting(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Ctx::Value { typed: None } | Ctx::Scalar(..) | Ctx::Name | Ctx::MethodName)
+        )
+    }
+
+    fn on_text(&mut self, t: &str) -> Result<(), DecodeError> {
+        if self.collecting() {
+            self.text.push_str(t);
+            Ok(())
+        } else if t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+            Ok(())
+        } else if self.stack.is_empty() {
+            Err(self.protocol("text outside the root element"))
+        } else {
+            let snippet: String = t.trim().chars().take(40).collect();
+            Err(self.protocol(format!("unexpected text {snippet:?}")))
+        }
+    }
+
+    fn on_ref(&mut self, r: &BytesRef<'_>) -> Result<(), DecodeError> {
+        let pos = self.pos();
+        let c = if r.is_char_ref() {
+            match r.resolve_char_ref() {
+                Ok(Some(c)) if is_xml_char(c) => c,
+                _ => {
+                    return Err(DecodeError::Xml {
+                        pos,
+                        message: format!("character reference &{}; is not a legal XML character", &**r),
+                    });
+                }
+            }
+        } else {
+            match &**r {
+                "lt" => '<',
+                "gt" => '>',
+                "amp" => '&',
+                "apos" => '\'',
+                "quot" => '"',
+                other => return Err(DecodeError::Entity { name: other.chars().take(64).collect(), pos }),
+            }
+        };
+        if self.collecting() {
+            self.text.push(c);
+            Ok(())
+        } else {
+            Err(self.protocol(format!("unexpected character data {c:?}")))
+        }
+    }
+
+    fn push_compound(&mut self, ctx: Ctx) -> Result<(), DecodeError> {
+        if self.depth >= self.limits.max_depth {
+            return Err(DecodeError::TooDeep { limit: self.limits.max_depth, pos: self.pos() });
+        }
+        self.depth += 1;
+        self.stack.push(ctx);
+        Ok(())
+    }
+
+    fn open(&mut self, name: &[u8], empty: bool) -> Result<(), DecodeError> {
+        let unexpected = |p: &Self| {
+            let inside = match p.stack.last() {
+                None => "the document".to_owned(),
+                Some(c) => format!("<{}>", ctx_name(c)),
+            };
+            p.protocol(format!("unexpected <{}> inside {inside}", String::from_utf8_lossy(name)))
+        };
+        match self.stack.last_mut() {
+            None => {
+                if self.root_done {
+                    return Err(self.protocol("more than one root element"));
+                }
+                if name != self.kind.name().as_bytes() {
+                    return Err(self.protocol(format!(
+                        "expected <{}>, found <{}>",
+                        self.kind.name(),
+                        String::from_utf8_lossy(name)
+                    )));
+                }
+                self.stack.push(Ctx::Root);
+            }
+            Some(Ctx::Root) => match (self.kind, name) {
+                (Kind::Call, b"methodName") => {
+                    if self.method.is_some() {
+                        return Err(self.protocol("more than one <methodName>"));
+                    }
+                    self.text.clear();
+                    self.stack.push(Ctx::MethodName);
+                }
+                (_, b"params") => {
+                    if self.result.is_some() || (self.kind == Kind::Call && !self.params.is_empty()) {
+                        return Err(self.protocol("more than one <params> or <fault>"));
+                    }
+                    if empty && self.kind == Kind::Response {
+                        return Err(self.protocol("a response's <params> must hold exactly one <param>"));
+                    }
+                    self.stack.push(Ctx::Params);
+                }
+                (Kind::Response, b"fault") => {
+                    if self.result.is_some() {
+                        return Err(self.protocol("more than one <params> or <fault>"));
+                    }
+                    self.stack.push(Ctx::Fault(None));
+                }
+                _ => return Err(unexpected(self)),
+            },
+            Some(Ctx::Params) if name == b"param" => self.stack.push(Ctx::Param(None)),
+            Some(Ctx::Param(None) | Ctx::Fault(None) | Ctx::Data(_) | Ctx::Member(Some(_), None))
+                if name == b"value" =>
+            {
+                self.text.clear();
+                self.stack.push(Ctx::Value { typed: None });
+            }
+            Some(Ctx::Value { typed: None }) => {
+                if !self.text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+                    return Err(self.protocol("text mixed with a type element inside <value>"));
+                }
+                self.text.clear();
+                match name {
+                    b"array" => self.push_compound(Ctx::Array(None))?,
+                    b"struct" => self.push_compound(Ctx::Struct(Vec::new()))?,
+                    _ => match Scalar::from_local(name) {
+                        Some(s) => {
+                            let pos = self.pos();
+                            self.stack.push(Ctx::Scalar(s, tag_name(s), pos));
+                        }
+                        None => {
+                            return Err(DecodeError::Value {
+                                tag: String::from_utf8_lossy(name).into_owned(),
+                                text: String::new(),
+                                reason: "is not a supported XML-RPC type".into(),
+                                pos: self.pos(),
+                            });
+                        }
+                    },
+                }
+            }
+            Some(Ctx::Array(None)) if name == b"data" => self.stack.push(Ctx::Data(Vec::new())),
+            Some(Ctx::Struct(_)) if name == b"member" => self.stack.push(Ctx::Member(None, None)),
+            Some(Ctx::Member(None, None)) if name == b"name" => {
+                self.text.clear();
+                self.stack.push(Ctx::Name);
+            }
+            _ => return Err(unexpected(self)),
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), DecodeError> {
+        let ctx = self.stack.pop().ok_or_else(|| self.protocol("unbalanced end tag"))?;
+        match ctx {
+            Ctx::Root => {
+                self.root_done = true;
+                if self.kind == Kind::Response && self.result.is_none() {
+                    return Err(self.protocol("no <params> or <fault>"));
+                }
+            }
+            Ctx::MethodName => {
+                let name = std::mem::take(&mut self.text);
+                let name = name.trim();
+                if name.is_empty() {
+                    return Err(self.protocol("empty <methodName>"));
+                }
+                self.method = Some(name.to_owned());
+            }
+            Ctx::Params => {
+                if self.kind == Kind::Response {
+                    if self.params.len() != 1 {
+                        return Err(self.protocol(format!(
+                            "a response's <params> must hold exactly one <param>, found {}",
+                            self.params.len()
+                        )));
+                    }
+                    self.result = Some(Ok(self.params.pop().unwrap_or_default()));
+                } else if self.params.is_empty() {
+                    // Remember that <params> was seen, for the duplicate check.
+                }
+            }
+            Ctx::Param(v) => {
+                let v = v.ok_or_else(|| self.protocol("<param> without a <value>"))?;
+                self.params.push(v);
+            }
+            Ctx::Fault(v) => {
+                let v = v.ok_or_else(|| self.protocol("<fault> without a <value>"))?;
+                let fault = Fault::from_value(&v)
+                    .ok_or_else(|| self.protocol("a fault must be a struct with an int faultCode and a faultString"))?;
+                self.result = Some(Err(fault));
+            }
+            Ctx::Value { typed } => {
+                let v = match typed {
+                    Some(v) => {
+                        if !self.text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+                            return Err(self.protocol("text mixed with a type element inside <value>"));
+                        }
+                        v
+                    }
+                    None => Value::String(std::mem::take(&mut self.text)),
+                };
+                self.text.clear();
+                self.deliver(v)?;
+            }
+            Ctx::Scalar(kind, tag, pos) => {
+                let v = parse_scalar(kind, tag, &self.text, pos)?;
+                self.text.clear();
+                self.set_typed(v);
+            }
+            Ctx::Array(data) => {
+                self.depth -= 1;
+                self.set_typed(Value::Array(data.unwrap_or_default()));
+            }
+            Ctx::Data(items) => match self.stack.last_mut() {
+                Some(Ctx::Array(slot)) => *slot = Some(items),
+                _ => return Err(self.protocol("<data> outside <array>")),
+            },
+            Ctx::Struct(members) => {
+                self.depth -= 1;
+                let mut s = Struct(members);
+                s.dedup_last_wins();
+                self.set_typed(Value::Struct(s));
+            }
+            Ctx::Member(name, value) => {
+                let (Some(name), Some(value)) = (name, value) else {
+                    return Err(self.protocol("<member> needs a <name> and a <value>"));
+                };
+                match self.stack.last_mut() {
+                    Some(Ctx::Struct(members)) => members.push((name, value)),
+                    _ => return Err(self.protocol("<member> outside <struct>")),
+                }
+            }
+            Ctx::Name => {
+                let name = std::mem::take(&mut self.text);
+                match self.stack.last_mut() {
+                    Some(Ctx::Member(slot @ None, None)) => *slot = Some(name),
+                    _ => return Err(self.protocol("misplaced <name>")),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores the value of a type element in its enclosing `<value>`.
+    fn set_typed(&mut self, v: Value) {
+        if let Some(Ctx::Value { typed }) = self.stack.last_mut() {
+            *typed = Some(v);
+        }
+    }
+
+    /// Hands a finished `<value>` to its parent.
+    fn deliver(&mut self, v: Value) -> Result<(), DecodeError> {
+        match self.stack.last_mut() {
+            Some(Ctx::Param(slot) | Ctx::Fault(slot)) => *slot = Some(v),
+            Some(Ctx::Data(items)) => items.push(v),
+            Some(Ctx::Member(Some(_), slot @ None)) => *slot = Some(v),
+            _ => return Err(self.protocol("misplaced <value>")),
+        }
+        Ok(())
+    }
+}
+
+fn ctx_name(c: &Ctx) -> &'static str {
+    match c {
+        Ctx::Root => "root",
+        Ctx::MethodName => "methodName",
+        Ctx::Params => "params",
+        Ctx::Param(_) => "param",
+        Ctx::Fault(_) => "fault",
+        Ctx::Value { .. } => "value",
+        Ctx::Scalar(_, tag, _) => tag,
+        Ctx::Array(_) => "array",
+        Ctx::Data(_) => "data",
+        Ctx::Struct(_) => "struct",
+        Ctx::Member(..) => "member",
+        Ctx::Name => "name",
+    }
+}
+
+fn parse_scalar(kind: Scalar, tag: &'static str, text: &str, pos: u64) -> Result<Value, DecodeError> {
+    let bad = |reason: &str| DecodeError::Value {
+        tag: tag.to_owned(),
+        text: text.chars().take(64).collect(),
+        reason: reason.to_owned(),
+        pos,
+    };
+    let t = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+    Ok(match kind {
+        Scalar::Str => Value::String(text.to_owned()),
+        Scalar::Int => {
+            let n = parse_int(t).ok_or_else(|| bad("is not an integer"))?;
+            if i32::try_from(n).is_err() {
+                return Err(bad("is out of the 32-bit range of <int>; large values must be sent as <i8>"));
+            }
+            Value::Int(n)
+        }
+        Scalar::I8 => Value::Int(parse_int(t).ok_or_else(|| bad("is not a 64-bit integer"))?),
+        Scalar::Bool => match t {
+            "0" => Value::Bool(false),
+            "1" => Value::Bool(true),
+            _ => return Err(bad("is not a boolean; XML-RPC booleans are 0 or 1")),
+        },
+        Scalar::Double => {
+            let ok = !t.is_empty()
+                && t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
+            let d: f64 = if ok { t.parse().map_err(|_| bad("is not a number"))? } else { return Err(bad("is not a number")) };
+            if !d.is_finite() {
+                return Err(bad("is out of the range of a double"));
+            }
+            Value::Double(d)
+        }
+        Scalar::DateTime => Value::DateTime(DateTime::parse(t).map_err(|e| bad(e.reason))?),
+        Scalar::Base64 => {
+            let compact: Cow<'_, str> = if t.bytes().any(|b| b.is_ascii_whitespace()) {
+                Cow::Owned(t.chars().filter(|c| !c.is_ascii_whitespace()).collect())
+            } else {
+                Cow::Borrowed(t)
+            };
+            Value::Base64(BASE64.decode(compact.as_bytes()).map_err(|e| bad(&format!("is not base64 ({e})")))?)
+        }
+        Scalar::Nil => {
+            if !t.is_empty() {
+                return Err(bad("must be empty"));
+            }
+            Value::Nil
+        }
+    })
+}
+
+/// Standard alphabet; padding optional on input.
+const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// Parses an optionally signed decimal integer (leading zeros allowed) into an i64.
+fn parse_int(t: &str) -> Option<i64> {
+    let digits = t.strip_prefix('+').unwrap_or(t);
+    if digits.is_empty() || digits.starts_with('+') {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(body: &str) -> Value {
+        decode_response(body.as_bytes()).unwrap().unwrap()
+    }
+
+    fn one(value_xml: &str) -> Value {
+        resp(&format!("<methodResponse><params><param>{value_xml}</param></params></methodResponse>"))
+    }
+
+    #[test]
+    fn lenient_forms() {
+        assert_eq!(one("<value>  spaced  </value>"), Value::from("  spaced  "));
+        assert_eq!(one("<value/>"), Value::from(""));
+        assert_eq!(one("<value></value>"), Value::from(""));
+        assert_eq!(one("<value><string/></value>"), Value::from(""));
+        assert_eq!(one("<value><i4> +042 </i4></value>"), Value::Int(42));
+        assert_eq!(one("<value><ex:i8 xmlns:ex='x'>-9000000000</ex:i8></value>"), Value::Int(-9_000_000_000));
+        assert_eq!(one("<value><ex:nil xmlns:ex='x'/></value>"), Value::Nil);
+        assert_eq!(one("<value><string><![CDATA[a<b]]>&#x26;&amp;c</string></value>"), Value::from("a<b&&c"));
+        assert_eq!(one("<value><string>a\r\nb\rc&#13;d</string></value>"), Value::from("a\nb\nc\rd"));
+        assert_eq!(one("<value><double>1e3</double></value>"), Value::Double(1000.0));
+        assert_eq!(one("<value><base64>aGVs\n bG8=\n</base64></value>"), Value::Base64(b"hello".to_vec()));
+    }
+
+    #[test]
+    fn refusals_say_what_and_where() {
+        let e = decode_response(b"<methodResponse><params><param><value><int>99999999999</int></value></param></params></methodResponse>").unwrap_err();
+        assert!(e.to_string().contains("out of the 32-bit range"), "{e}");
+        let e = decode_response(b"<methodResponse><params/></methodResponse>").unwrap_err();
+        assert!(e.to_string().contains("exactly one <param>"), "{e}");
+        let e = decode_response(b"<methodResponse><params><param><value><boolean>true</boolean></value></param></params></methodResponse>").unwrap_err();
+        assert!(e.to_string().contains("0 or 1"), "{e}");
+        let e = decode_response(b"<?xml version='1.0' encoding='UTF-16'?><methodResponse/>").unwrap_err();
+        assert!(matches!(e, DecodeError::Encoding(_)), "{e}");
+        let e = decode_response(b"<html><body>502</body></html>").unwrap_err();
+        assert!(e.to_string().contains("expected <methodResponse>, found <html>"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_members_last_wins() {
+        let v = one("<value><struct><member><name>a</name><value>1</value></member><member><name>a</name><value>2</value></member></struct></value>");
+        assert_eq!(v.as_struct().unwrap().len(), 1);
+        assert_eq!(v.get("a"), Some(&Value::from("2")));
+    }
+}

@@ -1,0 +1,27 @@
+//! The XML-RPC core: value model, codec, blocking client and HTTP server.
+//!
+//! This module depends on nothing else in gandish. It is strict in what it writes, lenient in
+//! what it reads, and refuses hostile input (DOCTYPE, entity bombs, deep nesting, oversized
+//! bodies) with a clear error.
+//!
+//! ```
+//! use gandish::xmlrpc::{decode_response, encode_call, Value};
+//!
+//! let body = encode_call("version.info", &[Value::from("my key")]).unwrap();
+//! assert!(String::from_utf8(body).unwrap().contains("<methodName>version.info</methodName>"));
+//!
+//! let reply = b"<methodResponse><params><param><value><struct><member><name>api_version</name>\
+//!               <value>3.3.29</value></member></struct></value></param></params></methodResponse>";
+//! let value = decode_response(reply).unwrap().unwrap();
+//! assert_eq!(value.get("api_version").and_then(Value::as_str), Some("3.3.29"));
+//! ```
+
+pub mod datetime;
+pub mod decode;
+pub mod encode;
+pub mod value;
+
+pub use datetime::{DateTime, DateTimeError};
+pub use decode::{DecodeError, Limits, MethodCall, Response, decode_call, decode_call_with, decode_response, decode_response_with};
+pub use encode::{EncodeError, encode_call, encode_fault, encode_response, encode_value, is_valid_method_name};
+pub use value::{Fault, Struct, Value, fault_code};
