@@ -63,7 +63,9 @@ pub enum DecodeError {
         pos: u64,
     },
     /// An entity reference other than the five predefined ones or a character reference.
-    #[error("entity reference &{name}; at byte {pos} is refused: only &lt; &gt; &amp; &apos; &quot; and character references are allowed")]
+    #[error(
+        "entity reference &{name}; at byte {pos} is refused: only &lt; &gt; &amp; &apos; &quot; and character references are allowed"
+    )]
     Entity {
         /// The entity's name.
         name: String,
@@ -183,9 +185,9 @@ fn to_utf8(body: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
     };
     match enc.as_deref() {
         None | Some("UTF-8" | "UTF8") => utf8(body),
-        Some("ISO-8859-1" | "ISO8859-1" | "ISO_8859-1" | "LATIN1" | "LATIN-1" | "L1" | "US-ASCII" | "ASCII") => {
-            Ok(Cow::Owned(body.iter().map(|&b| char::from(b)).collect()))
-        }
+        Some(
+            "ISO-8859-1" | "ISO8859-1" | "ISO_8859-1" | "LATIN1" | "LATIN-1" | "L1" | "US-ASCII" | "ASCII",
+        ) => Ok(Cow::Owned(body.iter().map(|&b| char::from(b)).collect())),
         Some("WINDOWS-1252" | "CP1252") => Ok(Cow::Owned(body.iter().map(|&b| cp1252(b)).collect())),
         Some(other) => Err(DecodeError::Encoding(other.to_owned())),
     }
@@ -207,9 +209,9 @@ fn declared_encoding(body: &[u8]) -> Option<&str> {
 fn cp1252(b: u8) -> char {
     const HIGH: [char; 32] = [
         '\u{20AC}', '\u{81}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
-        '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{8D}', '\u{017D}', '\u{8F}',
-        '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
-        '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{9D}', '\u{017E}', '\u{0178}',
+        '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{8D}', '\u{017D}', '\u{8F}', '\u{90}',
+        '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}', '\u{02DC}',
+        '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{9D}', '\u{017E}', '\u{0178}',
     ];
     match b {
         0x80..=0x9F => HIGH[usize::from(b - 0x80)],
@@ -587,8 +589,9 @@ impl<'a> Parser<'a> {
             }
             Ctx::Fault(v) => {
                 let v = v.ok_or_else(|| self.protocol("<fault> without a <value>"))?;
-                let fault = Fault::from_value(&v)
-                    .ok_or_else(|| self.protocol("a fault must be a struct with an int faultCode and a faultString"))?;
+                let fault = Fault::from_value(&v).ok_or_else(|| {
+                    self.protocol("a fault must be a struct with an int faultCode and a faultString")
+                })?;
                 self.result = Some(Err(fault));
             }
             Ctx::Value { typed } => {
@@ -705,7 +708,11 @@ fn parse_scalar(kind: Scalar, tag: &'static str, text: &str, pos: u64) -> Result
         Scalar::Double => {
             let ok = !t.is_empty()
                 && t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
-            let d: f64 = if ok { t.parse().map_err(|_| bad("is not a number"))? } else { return Err(bad("is not a number")) };
+            let d: f64 = if ok {
+                t.parse().map_err(|_| bad("is not a number"))?
+            } else {
+                return Err(bad("is not a number"));
+            };
             if !d.is_finite() {
                 return Err(bad("is out of the range of a double"));
             }
@@ -718,7 +725,9 @@ fn parse_scalar(kind: Scalar, tag: &'static str, text: &str, pos: u64) -> Result
             } else {
                 Cow::Borrowed(t)
             };
-            Value::Base64(BASE64.decode(compact.as_bytes()).map_err(|e| bad(&format!("is not base64 ({e})")))?)
+            Value::Base64(
+                BASE64.decode(compact.as_bytes()).map_err(|e| bad(&format!("is not base64 ({e})")))?,
+            )
         }
         Scalar::Nil => {
             if !t.is_empty() {
@@ -789,7 +798,9 @@ mod tests {
 
     #[test]
     fn duplicate_members_last_wins() {
-        let v = one("<value><struct><member><name>a</name><value>1</value></member><member><name>a</name><value>2</value></member></struct></value>");
+        let v = one(
+            "<value><struct><member><name>a</name><value>1</value></member><member><name>a</name><value>2</value></member></struct></value>",
+        );
         assert_eq!(v.as_struct().unwrap().len(), 1);
         assert_eq!(v.get("a"), Some(&Value::from("2")));
     }

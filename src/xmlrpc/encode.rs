@@ -93,11 +93,8 @@ pub fn encode_response(value: &Value) -> Result<Vec<u8>, EncodeError> {
 /// Encodes a fault response. Never fails: characters XML cannot carry in the fault string are
 /// replaced by U+FFFD.
 pub fn encode_fault(fault: &Fault) -> Vec<u8> {
-    let message: String = fault
-        .message
-        .chars()
-        .map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' })
-        .collect();
+    let message: String =
+        fault.message.chars().map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' }).collect();
     let value = Fault { code: fault.code, message }.to_value();
     let mut out = String::with_capacity(256);
     out.push_str(DECL);
@@ -317,7 +314,10 @@ mod tests {
     fn errors_name_the_place() {
         let v = Value::Struct(Struct::new().with("vhosts", vec![Value::from("ok"), Value::from("a\u{0}b")]));
         let e = encode_call("paas.create", &[Value::from("k"), v]).unwrap_err();
-        assert_eq!(e.to_string(), "params[1].vhosts[1]: character U+0000 at char 1 cannot be carried by XML; send binary data as base64");
+        assert_eq!(
+            e.to_string(),
+            "params[1].vhosts[1]: character U+0000 at char 1 cannot be carried by XML; send binary data as base64"
+        );
         let e = encode_response(&Value::Array(vec![Value::Double(f64::NAN)])).unwrap_err();
         assert!(e.to_string().starts_with("result[0]: the double NaN is not finite"), "{e}");
         let e = encode_value(&"\u{FFFF}".into()).unwrap_err();
@@ -328,7 +328,11 @@ mod tests {
 
     #[test]
     fn struct_members_keep_order_and_nest() {
-        let v = Value::Struct(Struct::new().with("b", 1).with("a", Value::Array(vec![Value::Struct(Struct::new().with("x", true))])));
+        let v = Value::Struct(
+            Struct::new()
+                .with("b", 1)
+                .with("a", Value::Array(vec![Value::Struct(Struct::new().with("x", true))])),
+        );
         assert_eq!(
             enc(v),
             "<value><struct><member><name>b</name><value><int>1</int></value></member>\

@@ -19,9 +19,16 @@
 pub mod datetime;
 pub mod decode;
 pub mod encode;
+pub mod server;
 pub mod value;
 
 pub use datetime::{DateTime, DateTimeError};
-pub use decode::{DecodeError, Limits, MethodCall, Response, decode_call, decode_call_with, decode_response, decode_response_with};
-pub use encode::{EncodeError, encode_call, encode_fault, encode_response, encode_value, is_valid_method_name};
+pub use decode::{
+    DecodeError, Limits, MethodCall, Response, decode_call, decode_call_with, decode_response,
+    decode_response_with,
+};
+pub use encode::{
+    EncodeError, encode_call, encode_fault, encode_response, encode_value, is_valid_method_name,
+};
+pub use server::{CallContext, Handler, Methods, Server, ServerConfig, ShutdownHandle};
 pub use value::{Fault, Struct, Value, fault_code};

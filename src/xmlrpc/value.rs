@@ -269,10 +269,7 @@ fn debug_value(v: &Value, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Resu
         Value::Nil => write!(f, "Nil"),
         Value::Array(_) | Value::Struct(_) if depth >= DEBUG_DEPTH => write!(f, "…"),
         Value::Array(a) => f.debug_list().entries(a.iter().map(|c| D(c, depth + 1))).finish(),
-        Value::Struct(s) => f
-            .debug_map()
-            .entries(s.iter().map(|(k, c)| (k, D(c, depth + 1))))
-            .finish(),
+        Value::Struct(s) => f.debug_map().entries(s.iter().map(|(k, c)| (k, D(c, depth + 1)))).finish(),
     }
 }
 
@@ -460,9 +457,7 @@ impl Fault {
     /// The fault as the `{faultCode, faultString}` struct that goes on the wire.
     pub fn to_value(&self) -> Value {
         Value::Struct(
-            Struct::with_capacity(2)
-                .with("faultCode", self.code)
-                .with("faultString", self.message.as_str()),
+            Struct::with_capacity(2).with("faultCode", self.code).with("faultString", self.message.as_str()),
         )
     }
 
