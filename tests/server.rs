@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -22,6 +22,8 @@ struct TestHandler {
     methods: Methods,
     refuse_with: Mutex<Option<u16>>,
     seen: Mutex<Vec<Vec<Value>>>,
+    /// For `gate`: tells the test the call arrived, then waits for the test's go-ahead.
+    gate: Mutex<Option<(mpsc::Sender<()>, mpsc::Receiver<()>)>>,
 }
 
 impl TestHandler {
@@ -44,7 +46,12 @@ impl TestHandler {
                 let n = params.first().and_then(Value::as_i64).unwrap_or(5000) as usize;
                 Ok(Value::from("xml-rpc ".repeat(n / 8)))
             });
-        Arc::new(TestHandler { methods: m, refuse_with: Mutex::new(None), seen: Mutex::new(Vec::new()) })
+        Arc::new(TestHandler {
+            methods: m,
+            refuse_with: Mutex::new(None),
+            seen: Mutex::new(Vec::new()),
+            gate: Mutex::new(None),
+        })
     }
 }
 
@@ -54,6 +61,12 @@ impl Handler for TestHandler {
             "lost" => {
                 ctx.drop_reply();
                 Ok(Value::from("never sent"))
+            }
+            "gate" => {
+                let (entered, release) = self.gate.lock().unwrap().take().expect("a gate set up");
+                entered.send(()).unwrap();
+                release.recv_timeout(Duration::from_secs(20)).expect("the test opens the gate");
+                Ok(Value::from("passed"))
             }
             "record" => {
                 self.seen.lock().unwrap().push(params.clone());
@@ -65,7 +78,7 @@ impl Handler for TestHandler {
 
     fn method_names(&self) -> Vec<String> {
         let mut names = self.methods.method_names();
-        names.extend(["lost".to_owned(), "record".to_owned()]);
+        names.extend(["gate", "lost", "record"].map(String::from));
         names
     }
 
@@ -277,7 +290,7 @@ print(len(p.big(100000)))
     assert_eq!(lines[1], "-32601");
     assert_eq!(
         lines[2],
-        "add,big,boom,echo,fail,lost,nan,record,system.listMethods,system.methodHelp,\
+        "add,big,boom,echo,fail,gate,lost,nan,record,system.listMethods,system.methodHelp,\
          system.methodSignature,system.multicall"
     );
     assert_eq!(lines[3], "[3, ['a']]");
@@ -534,6 +547,7 @@ fn system_list_methods_lists_handler_and_system_methods_sorted() {
             "boom",
             "echo",
             "fail",
+            "gate",
             "lost",
             "nan",
             "record",
@@ -747,4 +761,22 @@ fn shutdown_handle_stops_a_waiting_server() {
     stopper.join().unwrap();
     c.assert_closed();
     assert!(TcpStream::connect(addr).is_err(), "the port still accepts connections");
+}
+
+#[test]
+fn shutdown_lets_a_call_in_progress_finish_and_reply() {
+    let (server, handler) = start();
+    let (entered_tx, entered_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel();
+    *handler.gate.lock().unwrap() = Some((entered_tx, release_rx));
+    let mut c = Client::connect(&server);
+    c.post("/RPC2", &encode_call("gate", &[]).unwrap(), "");
+    entered_rx.recv_timeout(Duration::from_secs(20)).expect("the call reached the handler");
+    server.shutdown_handle().shutdown();
+    release_tx.send(()).unwrap();
+    let r = c.response().expect("the reply of the call in progress");
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.xmlrpc(), Ok(Value::from("passed")));
+    c.assert_closed();
+    server.shutdown();
 }

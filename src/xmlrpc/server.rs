@@ -19,7 +19,7 @@
 //! Every socket read carries a read timeout computed from a fixed deadline, so a client
 //! trickling bytes cannot extend it:
 //! - a new connection must deliver its first request head within
-//!   [`ServerConfig::header_timeout`] of being accepted;
+//!   [`ServerConfig::header_timeout`] of getting its thread (its slot);
 //! - a kept-alive connection may sit idle for [`ServerConfig::keep_alive_timeout`]; once a
 //!   request's first byte arrives, its head must be complete within `header_timeout`;
 //! - the body must arrive within [`ServerConfig::body_timeout`] of the end of the head, and each
@@ -183,7 +183,8 @@ pub struct ServerConfig {
     /// Decoder limits; `limits.max_body` is also the largest request body accepted (413 above it).
     pub limits: Limits,
     /// Longest wait for a request's headers (slowloris guard), counted from the request's first
-    /// byte on a kept-alive connection, and from the accept for a connection's first request.
+    /// byte on a kept-alive connection, and from the moment a new connection gets its thread for
+    /// its first request.
     /// Bytes trickling in never extend it. Default 10 s.
     pub header_timeout: Duration,
     /// Longest wait for the whole body once headers are in; also bounds writing each response to
@@ -469,18 +470,20 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
                 continue;
             }
         };
-        let accepted_at = Instant::now();
         if shared.stopping() {
             break;
         }
         shared.accepted.fetch_add(1, Ordering::Relaxed);
         let Some((id, entry)) = shared.admit(stream) else { break };
+        // The header timeout of the first request counts from here, not from the accept: a
+        // client that waited for a slot has usually sent its request already.
+        let admitted_at = Instant::now();
         threads.retain(|t| !t.is_finished());
         let for_thread = Arc::clone(shared);
         let spawned = thread::Builder::new().name("xmlrpc-conn".into()).spawn(move || {
             let guard = Release { shared: &for_thread, id };
             let _ =
-                catch_unwind(AssertUnwindSafe(|| serve_connection(&for_thread, &entry, peer, accepted_at)));
+                catch_unwind(AssertUnwindSafe(|| serve_connection(&for_thread, &entry, peer, admitted_at)));
             let _ = entry.stream.shutdown(Shutdown::Both);
             drop(guard);
         });
@@ -524,7 +527,7 @@ enum Next {
     Linger,
 }
 
-fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, accepted_at: Instant) {
+fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_at: Instant) {
     let cfg = &shared.config;
     let stream = &entry.stream;
     let _ = stream.set_nodelay(true);
@@ -537,9 +540,9 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, accepted_a
         if shared.stopping() {
             return;
         }
-        let head_start = if first { Some(accepted_at) } else { None };
+        let head_start = if first { Some(admitted_at) } else { None };
         let first_byte_deadline =
-            if first { accepted_at + cfg.header_timeout } else { Instant::now() + cfg.keep_alive_timeout };
+            if first { admitted_at + cfg.header_timeout } else { Instant::now() + cfg.keep_alive_timeout };
         if !first && conn.buffered() == 0 {
             // Idle between requests: the accept thread may close us to make room.
             entry.state.store(IDLE, Ordering::Release);
@@ -608,8 +611,9 @@ impl ErrorAnswer<'_> {
 }
 
 /// Answers with an error status before the body was read; the connection then lingers and closes.
-fn refuse(conn: &Conn<'_>, status: u16, msg: &str, headers: &[(&str, &str)]) -> Next {
-    let body = format!("{msg}\n");
+fn refuse(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, headers: &[(&str, &str)]) -> Next {
+    // A response to HEAD has no body.
+    let body = if head.method == "HEAD" { String::new() } else { format!("{msg}\n") };
     match error_response(status, &body, headers).write_to(conn.stream()) {
         Ok(()) => Next::Linger,
         Err(_) => Next::Close,
@@ -621,28 +625,28 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
     let cfg = &shared.config;
     if head.method != "POST" {
         let msg = format!("method {} is not allowed: XML-RPC calls are POST requests", head.method);
-        return refuse(conn, 405, &msg, &[("Allow", "POST")]);
+        return refuse(conn, head, 405, &msg, &[("Allow", "POST")]);
     }
     let path = head.path();
     if !cfg.paths.is_empty() && !cfg.paths.iter().any(|p| p == path) {
         let msg = format!("no XML-RPC service at path {path:?}; served paths: {}", cfg.paths.join(", "));
-        return refuse(conn, 404, &msg, &[]);
+        return refuse(conn, head, 404, &msg, &[]);
     }
     let len = match head.body_length() {
         Ok(BodyLength::Length(n)) => n,
         Ok(BodyLength::Missing) => {
-            return refuse(conn, 411, "Content-Length is required on an XML-RPC POST", &[]);
+            return refuse(conn, head, 411, "Content-Length is required on an XML-RPC POST", &[]);
         }
         Ok(BodyLength::TransferEncoded) => {
             let msg = "Transfer-Encoding (chunked) request bodies are not supported; send Content-Length";
-            return refuse(conn, 411, msg, &[]);
+            return refuse(conn, head, 411, msg, &[]);
         }
-        Err(e) => return refuse(conn, 400, &e.to_string(), &[]),
+        Err(e) => return refuse(conn, head, 400, &e.to_string(), &[]),
     };
     let max = cfg.limits.max_body;
     if len > max as u64 {
         let msg = format!("request body of {len} bytes is over the {max}-byte limit");
-        return refuse(conn, 413, &msg, &[]);
+        return refuse(conn, head, 413, &msg, &[]);
     }
     let len = len as usize;
     let gzip = match head.get("content-encoding").map(str::trim) {
@@ -651,7 +655,7 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
         Some(c) if c.eq_ignore_ascii_case("gzip") || c.eq_ignore_ascii_case("x-gzip") => true,
         Some(c) => {
             let msg = format!("Content-Encoding {c:?} is not supported; use gzip or none");
-            return refuse(conn, 415, &msg, &[]);
+            return refuse(conn, head, 415, &msg, &[]);
         }
     };
     let expect_continue = head.version == Version::Http11 && head.has_token("expect", "100-continue");
@@ -677,7 +681,7 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
                 _ => Next::Close,
             };
         }
-        Err(_) => return refuse(conn, 500, "internal error", &[]),
+        Err(_) => return refuse(conn, head, 500, "internal error", &[]),
     }
 
     if expect_continue && conn.buffered() == 0 {
@@ -695,8 +699,7 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
         }
         Err(_) => return Next::Close,
     };
-    let keep = keep_alive();
-    let close_after = |r: std::io::Result<()>| match r {
+    let close_after = |r: std::io::Result<()>, keep: bool| match r {
         Ok(()) if keep => Next::KeepAlive,
         _ => Next::Close,
     };
@@ -705,9 +708,13 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
             Ok(b) => b,
             Err(DecodeError::TooLarge { limit }) => {
                 let msg = format!("gzip request body decompresses to over the {limit}-byte limit\n");
-                return close_after(plain(conn, head, 413, &msg, keep));
+                let keep = keep_alive();
+                return close_after(plain(conn, head, 413, &msg, keep), keep);
             }
-            Err(e) => return close_after(plain(conn, head, 400, &format!("{e}\n"), keep)),
+            Err(e) => {
+                let keep = keep_alive();
+                return close_after(plain(conn, head, 400, &format!("{e}\n"), keep), keep);
+            }
         }
     } else {
         std::borrow::Cow::Borrowed(body.as_slice())
@@ -718,14 +725,16 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
     if ctx.reply_dropped() {
         return Next::Close;
     }
+    // Decided after the call, so a shutdown during it announces the close.
+    let keep = keep_alive();
     if head.accepts_gzip()
         && xml_out.len() > GZIP_THRESHOLD
         && let Some(gz) = gzip_bytes(&xml_out)
     {
         let headers = [("Content-Type", "text/xml"), ("Content-Encoding", "gzip")];
-        return close_after(reply(conn, head, 200, &headers, &gz, keep));
+        return close_after(reply(conn, head, 200, &headers, &gz, keep), keep);
     }
-    close_after(reply(conn, head, 200, &[("Content-Type", "text/xml")], &xml_out, keep))
+    close_after(reply(conn, head, 200, &[("Content-Type", "text/xml")], &xml_out, keep), keep)
 }
 
 /// Writes a response in the request's version.
