@@ -183,15 +183,19 @@ impl Client {
         Some(Resp { status, headers, body })
     }
 
-    /// Asserts that the server closed the connection (end of file or a reset), ignoring any
-    /// response bytes before that.
-    fn assert_closed(&mut self) {
+    /// Reads until the server closes the connection (end of file or a reset) and returns what
+    /// came before; panics if it stays open.
+    fn read_until_closed(&mut self) -> Vec<u8> {
         let mut rest = Vec::new();
         match self.reader.read_to_end(&mut rest) {
-            Ok(_) => {}
             Err(e) if is_timeout(&e) => panic!("the connection is still open"),
-            Err(_) => {}
+            Ok(_) | Err(_) => rest,
         }
+    }
+
+    /// Asserts that the server closed the connection, ignoring any bytes before that.
+    fn assert_closed(&mut self) {
+        self.read_until_closed();
     }
 }
 
@@ -694,8 +698,7 @@ fn drop_reply_closes_without_a_reply() {
     let (server, _h) = start();
     let mut c = Client::connect(&server);
     c.post("/RPC2", &encode_call("lost", &[]).unwrap(), "");
-    let mut rest = Vec::new();
-    let _ = c.reader.read_to_end(&mut rest);
+    let rest = c.read_until_closed();
     assert!(rest.is_empty(), "got {:?}", String::from_utf8_lossy(&rest));
     // The server still serves others.
     assert_eq!(Client::connect(&server).call("add", &[3.into()]), Ok(Value::Int(3)));
@@ -779,4 +782,25 @@ fn shutdown_lets_a_call_in_progress_finish_and_reply() {
     assert_eq!(r.xmlrpc(), Ok(Value::from("passed")));
     c.assert_closed();
     server.shutdown();
+}
+
+#[test]
+fn stalled_bodies_get_408_and_idle_connections_are_closed() {
+    let config = ServerConfig {
+        body_timeout: Duration::from_secs(1),
+        keep_alive_timeout: Duration::from_secs(1),
+        ..ServerConfig::default()
+    };
+    let server = start_with(TestHandler::new(), config);
+    // Half a body, then nothing.
+    let mut c = Client::connect(&server);
+    c.send(b"POST /RPC2 HTTP/1.1\r\nContent-Length: 100\r\n\r\n<methodCall>");
+    let r = c.response().expect("a 408");
+    assert_eq!(r.status, 408);
+    assert!(r.text().contains("body"), "{}", r.text());
+    c.assert_closed();
+    // A kept-alive connection left idle is closed without a word.
+    let mut c = Client::connect(&server);
+    assert_eq!(c.call("add", &[1.into()]), Ok(Value::Int(1)));
+    assert!(c.read_until_closed().is_empty());
 }

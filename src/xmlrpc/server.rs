@@ -560,13 +560,13 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
             Err(ReadHeadError::Partial(ReadError::Timeout)) => {
                 shared.requests.fetch_add(1, Ordering::Relaxed);
                 let msg = "the request head was not received in time\n";
-                let _ = error_response(408, msg, &[]).write_to(stream);
+                let _ = write_error(stream, 408, msg, &[]);
                 return;
             }
             Err(ReadHeadError::Bad(e)) => {
                 shared.requests.fetch_add(1, Ordering::Relaxed);
                 let msg = format!("{e}\n");
-                if error_response(e.status(), &msg, &[]).write_to(stream).is_ok() {
+                if write_error(stream, e.status(), &msg, &[]).is_ok() {
                     conn.linger_close();
                 }
                 return;
@@ -584,37 +584,25 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
     }
 }
 
-/// An error answer: `text/plain` explanation, connection closed.
-fn error_response<'a>(status: u16, body: &'a str, headers: &'a [(&'a str, &'a str)]) -> ErrorAnswer<'a> {
-    ErrorAnswer { status, body, headers }
-}
-
-struct ErrorAnswer<'a> {
-    status: u16,
-    body: &'a str,
-    headers: &'a [(&'a str, &'a str)],
-}
-
-impl ErrorAnswer<'_> {
-    fn write_to(&self, stream: &TcpStream) -> std::io::Result<()> {
-        let mut headers = vec![("Content-Type", "text/plain; charset=utf-8")];
-        headers.extend_from_slice(self.headers);
-        Response {
-            status: self.status,
-            headers: &headers,
-            body: self.body.as_bytes(),
-            keep_alive: false,
-            version: Version::Http11,
-        }
-        .write_to(stream)
-    }
+/// Writes an error answer: a `text/plain` explanation, and `Connection: close`.
+fn write_error(stream: &TcpStream, status: u16, body: &str, headers: &[(&str, &str)]) -> std::io::Result<()> {
+    let mut all = vec![("Content-Type", "text/plain; charset=utf-8")];
+    all.extend_from_slice(headers);
+    let response = Response {
+        status,
+        headers: &all,
+        body: body.as_bytes(),
+        keep_alive: false,
+        version: Version::Http11,
+    };
+    response.write_to(stream)
 }
 
 /// Answers with an error status before the body was read; the connection then lingers and closes.
 fn refuse(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, headers: &[(&str, &str)]) -> Next {
     // A response to HEAD has no body.
     let body = if head.method == "HEAD" { String::new() } else { format!("{msg}\n") };
-    match error_response(status, &body, headers).write_to(conn.stream()) {
+    match write_error(conn.stream(), status, &body, headers) {
         Ok(()) => Next::Linger,
         Err(_) => Next::Close,
     }
@@ -693,8 +681,7 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
     let body = match conn.read_body(len, Instant::now() + cfg.body_timeout) {
         Ok(body) => body,
         Err(ReadError::Timeout) => {
-            let _ = error_response(408, "the request body was not received in time\n", &[])
-                .write_to(conn.stream());
+            let _ = write_error(conn.stream(), 408, "the request body was not received in time\n", &[]);
             return Next::Close;
         }
         Err(_) => return Next::Close,
