@@ -307,6 +307,8 @@ struct Parser<'a> {
     method: Option<String>,
     params: Vec<Value>,
     result: Option<Response>,
+    /// Whether a `<params>` element has been opened (an empty one leaves no other trace).
+    params_seen: bool,
     root_done: bool,
 }
 
@@ -342,6 +344,7 @@ impl<'a> Parser<'a> {
             method: None,
             params: Vec::new(),
             result: None,
+            params_seen: false,
             root_done: false,
         }
     }
@@ -495,9 +498,10 @@ impl<'a> Parser<'a> {
                     self.stack.push(Ctx::MethodName);
                 }
                 (_, b"params") => {
-                    if self.result.is_some() || (self.kind == Kind::Call && !self.params.is_empty()) {
+                    if self.result.is_some() || self.params_seen {
                         return Err(self.protocol("more than one <params> or <fault>"));
                     }
+                    self.params_seen = true;
                     if empty && self.kind == Kind::Response {
                         return Err(self.protocol("a response's <params> must hold exactly one <param>"));
                     }
@@ -579,8 +583,6 @@ impl<'a> Parser<'a> {
                         )));
                     }
                     self.result = Some(Ok(self.params.pop().unwrap_or_default()));
-                } else if self.params.is_empty() {
-                    // Remember that <params> was seen, for the duplicate check.
                 }
             }
             Ctx::Param(v) => {
