@@ -751,7 +751,8 @@ const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::n
 /// Parses an optionally signed decimal integer (leading zeros allowed) into an i64.
 fn parse_int(t: &str) -> Option<i64> {
     let digits = t.strip_prefix('+').unwrap_or(t);
-    if digits.is_empty() || digits.starts_with('+') {
+    // After a `+`, `str::parse` would still accept a second sign (`+-1`).
+    if digits.is_empty() || (digits.len() < t.len() && digits.starts_with(['+', '-'])) {
         return None;
     }
     digits.parse().ok()
