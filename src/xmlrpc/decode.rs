@@ -8,8 +8,9 @@
 //!
 //! Strict in safety: any DOCTYPE is refused, as is any entity other than the five predefined ones
 //! and character references (so entity bombs cannot expand); nesting is limited while parsing
-//! ([`Limits::max_depth`]); the body is capped after decompression ([`Limits::max_body`]).
-//! The decoder never recurses, so no input can overflow the stack.
+//! ([`Limits::max_depth`]); the body is capped before and after decompression
+//! ([`Limits::max_body`]). A call's `methodName` must be 1–256 of `A-Z a-z 0-9 _ . : /`, as the
+//! encoder requires. The decoder never recurses, so no input can overflow the stack.
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -19,7 +20,7 @@ use quick_xml::events::{BytesRef, Event};
 use quick_xml::reader::Reader;
 
 use super::datetime::DateTime;
-use super::encode::is_xml_char;
+use super::encode::{is_valid_method_name, is_xml_char};
 use super::value::{Fault, Struct, Value};
 
 /// Safety limits applied while decoding.
@@ -571,6 +572,12 @@ impl<'a> Parser<'a> {
                 let name = name.trim();
                 if name.is_empty() {
                     return Err(self.protocol("empty <methodName>"));
+                }
+                if !is_valid_method_name(name) {
+                    let shown: String = name.chars().take(64).collect();
+                    return Err(self.protocol(format!(
+                        "invalid method name {shown:?}: use 1 to 256 of the characters A-Z a-z 0-9 _ . : /"
+                    )));
                 }
                 self.method = Some(name.to_owned());
             }
