@@ -153,10 +153,12 @@ pub fn decode_call_with(body: &[u8], limits: &Limits) -> Result<MethodCall, Deco
     }
 }
 
-/// Decompresses `body` if it starts with the gzip magic, reading at most `max` bytes of output;
-/// otherwise checks it against `max` and returns it as is.
+/// Checks `body` against `max`, then decompresses it if it starts with the gzip magic, reading
+/// at most `max` bytes of output; a plain body is returned as is.
 pub fn gunzip_capped(body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, DecodeError> {
-    if body.starts_with(&[0x1f, 0x8b]) {
+    if body.len() > max {
+        Err(DecodeError::TooLarge { limit: max })
+    } else if body.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         let mut dec = flate2::read::MultiGzDecoder::new(body).take(max as u64 + 1);
         dec.read_to_end(&mut out).map_err(|e| DecodeError::Gzip(e.to_string()))?;
@@ -164,8 +166,6 @@ pub fn gunzip_capped(body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, DecodeErr
             return Err(DecodeError::TooLarge { limit: max });
         }
         Ok(Cow::Owned(out))
-    } else if body.len() > max {
-        Err(DecodeError::TooLarge { limit: max })
     } else {
         Ok(Cow::Borrowed(body))
     }
