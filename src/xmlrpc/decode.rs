@@ -173,7 +173,12 @@ pub fn gunzip_capped(body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, DecodeErr
 
 /// Turns the body into UTF-8 text according to its BOM and XML declaration.
 fn to_utf8(body: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
-    if body.starts_with(&[0xFE, 0xFF]) || body.starts_with(&[0xFF, 0xFE]) {
+    // With a byte-order mark, or without one: `<` followed or preceded by a NUL (XML 1.0 appendix F).
+    if body.starts_with(&[0xFE, 0xFF])
+        || body.starts_with(&[0xFF, 0xFE])
+        || body.starts_with(&[b'<', 0])
+        || body.starts_with(&[0, b'<'])
+    {
         return Err(DecodeError::Encoding("UTF-16".into()));
     }
     let body = body.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(body);
