@@ -465,3 +465,20 @@ fn newtypes_and_flatten_work() {
     assert_eq!(again.get("id"), Some(&Value::Int(5)));
     assert_eq!(again.get("when"), Some(&Value::DateTime(dt("20200101T00:00:00"))));
 }
+
+/// A glob import of the xmlrpc module must not shadow the `serde` crate (this file would not
+/// compile if it did).
+mod glob_import {
+    use gandish::xmlrpc::*;
+    use serde::Serialize;
+
+    #[derive(Serialize)]
+    struct Probe {
+        x: i32,
+    }
+
+    #[test]
+    fn glob_import_of_xmlrpc_leaves_the_serde_crate_usable() {
+        assert_eq!(to_value(&Probe { x: 1 }).unwrap().get("x"), Some(&Value::Int(1)));
+    }
+}

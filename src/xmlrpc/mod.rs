@@ -19,7 +19,7 @@
 pub mod datetime;
 pub mod decode;
 pub mod encode;
-pub mod serde;
+mod serde;
 pub mod server;
 pub mod value;
 
