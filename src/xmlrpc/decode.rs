@@ -365,6 +365,7 @@ impl<'a> Parser<'a> {
 
     fn run(mut self) -> Result<Doc, DecodeError> {
         loop {
+            let start = self.reader.buffer_position();
             let event = self.reader.read_event().map_err(|e| DecodeError::Xml {
                 pos: self.reader.error_position(),
                 message: e.to_string(),
@@ -381,10 +382,12 @@ impl<'a> Parser<'a> {
                 }
                 Event::End(_) => self.close()?,
                 Event::Text(t) => {
+                    check_chars(&t, start)?;
                     let content = t.xml10_content();
                     self.on_text(&content)?;
                 }
                 Event::CData(c) => {
+                    check_chars(&c, start + "<![CDATA[".len() as u64)?;
                     let content = c.xml10_content();
                     self.on_text(&content)?;
                 }
@@ -676,6 +679,28 @@ impl<'a> Parser<'a> {
             _ => return Err(self.protocol("misplaced <value>")),
         }
         Ok(())
+    }
+}
+
+/// Refuses characters XML 1.0 does not allow, written literally in text that starts at byte
+/// `base` (the decoder must not produce strings the encoder could not write back).
+fn check_chars(raw: &str, base: u64) -> Result<(), DecodeError> {
+    let bytes = raw.as_bytes();
+    let bad = bytes.iter().enumerate().find_map(|(i, &b)| match b {
+        b'\t' | b'\n' | b'\r' => None,
+        0..=0x1F => Some((i, u32::from(b))),
+        // U+FFFE and U+FFFF are EF BF BE / EF BF BF in UTF-8.
+        0xEF if bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) => {
+            Some((i, 0xFFF0 + u32::from(bytes[i + 2] - 0xB0)))
+        }
+        _ => None,
+    });
+    match bad {
+        None => Ok(()),
+        Some((i, code)) => Err(DecodeError::Xml {
+            pos: base + i as u64,
+            message: format!("character U+{code:04X} is not allowed in XML"),
+        }),
     }
 }
 
