@@ -696,6 +696,34 @@ fn illegal_character_references_are_refused() {
 }
 
 #[test]
+fn raw_control_characters_in_the_document_are_refused_with_their_position() {
+    for (c, code) in
+        [('\u{0}', 0), ('\u{1}', 1), ('\u{1B}', 0x1B), ('\u{FFFF}', 0xFFFF), ('\u{FFFE}', 0xFFFE)]
+    {
+        for (open, close) in [("", ""), ("<string>", "</string>"), ("<![CDATA[", "]]>")] {
+            let doc = response_doc(
+                &format!("<value>{open}ab{c}</value>{close}")
+                    .replace(&format!("</value>{close}"), &format!("{close}</value>")),
+            );
+            let at = doc.find(c).unwrap() as u64;
+            let e = refused(&doc);
+            assert_eq!(
+                e,
+                DecodeError::Xml {
+                    pos: at,
+                    message: format!("character U+{code:04X} is not allowed in XML")
+                },
+                "{doc:?}"
+            );
+        }
+    }
+    let doc = "<methodResponse><params><param><value><struct><member><name>a\u{7}</name><value>1</value></member></struct></value></param></params></methodResponse>";
+    assert!(matches!(refused(doc), DecodeError::Xml { .. }), "in member names too");
+    let call = "<methodCall><methodName>m</methodName><params><param><value>\u{8}</value></param></params></methodCall>";
+    assert!(matches!(refused_call(call), DecodeError::Xml { .. }));
+}
+
+#[test]
 fn deep_nesting_is_refused_on_a_small_stack() {
     let e = on_small_stack(|| {
         let doc = response_doc(&nested_arrays(100_000));
