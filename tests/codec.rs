@@ -741,7 +741,7 @@ fn deep_nesting_is_refused_on_a_small_stack() {
 }
 
 #[test]
-fn hand_built_deep_values_drop_format_compare_and_encode_on_a_small_stack() {
+fn hand_built_deep_values_drop_clone_format_compare_and_encode_on_a_small_stack() {
     let (debug_len, equal, encoded_arrays) = on_small_stack(|| {
         let build = || {
             let mut v = Value::Int(1);
@@ -755,9 +755,9 @@ fn hand_built_deep_values_drop_format_compare_and_encode_on_a_small_stack() {
             v
         };
         let v = build();
-        let w = build();
+        let w = v.clone();
         let debug = format!("{v:?}");
-        let equal = v == w;
+        let equal = v == w && w == build();
         let xml = encode_value(&v).unwrap();
         assert_eq!(v.depth(), 100_000);
         drop(v);
