@@ -482,3 +482,18 @@ mod glob_import {
         assert_eq!(to_value(&Probe { x: 1 }).unwrap().get("x"), Some(&Value::Int(1)));
     }
 }
+
+#[test]
+fn buffered_formats_untagged_enums_still_read_datetimes() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(untagged)]
+    enum When {
+        At { at: DateTime },
+        Never(()),
+    }
+    let v = Value::Struct(Struct::new().with("at", Value::DateTime(dt("20200101T10:00:00"))));
+    assert_eq!(from_value::<When>(v).unwrap(), When::At { at: dt("20200101T10:00:00") });
+    assert_eq!(from_value::<When>(Value::Nil).unwrap(), When::Never(()));
+    let e = from_value::<When>(Value::Int(3)).unwrap_err();
+    assert!(e.to_string().contains("did not match any variant"), "{e}");
+}
