@@ -1,0 +1,1 @@
+//! JSON mapping (placeholder).
