@@ -106,6 +106,21 @@ fn the_url_comes_from_gandi_url_when_no_flag_is_given() {
 }
 
 #[test]
+fn loopback_calls_ignore_proxies_from_the_environment() {
+    let py = PyServer::xmlrpc(SETUP);
+    let proxy = format!("http://127.0.0.1:{}", closed_port());
+    let env = [
+        ("HTTP_PROXY", proxy.as_str()),
+        ("http_proxy", &proxy),
+        ("ALL_PROXY", &proxy),
+        ("all_proxy", &proxy),
+    ];
+    let o = gandish(&["call", "--url", &py.url(), "echo", "1"], &env);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o), "[\n  1\n]\n");
+}
+
+#[test]
 fn the_key_is_prepended_from_the_environment_and_not_with_raw() {
     let py = PyServer::xmlrpc(SETUP);
     let url = py.url();

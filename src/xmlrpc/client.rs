@@ -10,6 +10,8 @@
 //! - Plain `http://` is refused unless the host is a loopback address or
 //!   [`ClientConfig::allow_insecure_http`] is set, because API keys travel in the request body.
 //! - Redirects are never followed: a POST must not be replayed elsewhere (or turned into a GET).
+//! - Proxies from the environment (`HTTPS_PROXY`, `ALL_PROXY`, …, with `NO_PROXY`) are honoured,
+//!   except for loopback URLs, which are always reached directly.
 //! - A fault sent with a non-200 status and a `text/xml` body is reported as the fault.
 //!
 //! The client holds no credentials: API keys are ordinary call parameters supplied by the caller.
@@ -324,7 +326,12 @@ impl Client {
         if let Some(path) = &config.extra_ca_file {
             tls = tls.root_certs(root_certs_with(path)?);
         }
-        let agent = ureq::Agent::config_builder()
+        let mut builder = ureq::Agent::config_builder();
+        if url_is_loopback(url) {
+            // A proxy from the environment has no business relaying calls to this machine.
+            builder = builder.proxy(None);
+        }
+        let agent = builder
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(config.connect_timeout))
             .http_status_as_error(false)
@@ -493,6 +500,11 @@ fn check_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
             Err(bad(&format!("unsupported scheme {other:?}; use https:// (or http:// to a loopback host)")))
         }
     }
+}
+
+/// Whether `url` (already checked) points at a loopback host.
+fn url_is_loopback(url: &str) -> bool {
+    url.parse::<Uri>().ok().and_then(|u| u.host().map(is_loopback_host)).unwrap_or(false)
 }
 
 /// Whether `host` (as written in a URL) names the loopback interface: `localhost`,
