@@ -16,15 +16,18 @@
 //! assert_eq!(value.get("api_version").and_then(Value::as_str), Some("3.3.29"));
 //! ```
 
+pub mod client;
 pub mod datetime;
 pub mod decode;
 pub mod encode;
 mod http;
+pub mod json;
 mod serde;
 pub mod server;
 pub mod value;
 
 pub use self::serde::{SerdeError, from_value, from_value_ref, to_value};
+pub use client::{CallStats, Client, ClientConfig};
 pub use datetime::{DateTime, DateTimeError};
 pub use decode::{
     DecodeError, Limits, MethodCall, Response, decode_call, decode_call_with, decode_response,

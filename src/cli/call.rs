@@ -1,0 +1,97 @@
+//! `gandish call`: one XML-RPC call, result printed as JSON.
+
+use crate::xmlrpc::client::Error as ClientError;
+use crate::xmlrpc::{Client, Value, json};
+
+use super::args::CallArgs;
+use super::exit::CliError;
+
+/// Runs `gandish call` and returns the text to print on stdout (the pretty JSON result with a
+/// trailing newline). The caller redacts and prints it.
+pub fn run(args: &CallArgs) -> Result<String, CliError> {
+    let params = call_params(args)?;
+    let client = Client::new(&args.connection.url, args.connection.client_config()).map_err(client_error)?;
+    let result = client.call(&args.method, &params).map_err(client_error)?;
+    let mut text = json::to_string_pretty(&result)
+        .map_err(|e| CliError::transport(format!("the reply cannot be shown as JSON: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// The parameters to send: the API key first (unless `--raw` or no key), then each ARG as JSON.
+pub fn call_params(args: &CallArgs) -> Result<Vec<Value>, CliError> {
+    let key = if args.raw { None } else { args.connection.api_key() };
+    let mut params = Vec::with_capacity(args.args.len() + 1);
+    params.extend(key.map(Value::from));
+    for (i, text) in args.args.iter().enumerate() {
+        let value = json::parse_at(text, &format!("arg{}", i + 1)).map_err(|e| arg_error(i, text, e))?;
+        params.push(value);
+    }
+    Ok(params)
+}
+
+fn arg_error(i: usize, text: &str, e: json::JsonError) -> CliError {
+    let bare_word = text.trim_start().starts_with(|c: char| c.is_alphabetic() || c == '_')
+        && !["true", "false", "null"].iter().any(|w| text.trim().starts_with(w));
+    match e {
+        json::JsonError::Syntax { .. } if bare_word => CliError::usage(format!(
+            "{e}\n  argument {} must be JSON; to pass it as a string, quote it: '\"…\"'",
+            i + 1
+        )),
+        e => CliError::usage(e),
+    }
+}
+
+/// Maps a client error to its exit status and message.
+fn client_error(e: ClientError) -> CliError {
+    match &e {
+        ClientError::Fault(f) => CliError::fault(f),
+        ClientError::Encode(_) | ClientError::Config(_) | ClientError::InsecureUrl { .. } => {
+            CliError::usage(e)
+        }
+        _ => CliError::transport(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::args::{Cli, Command};
+    use crate::cli::exit::Exit;
+    use clap::Parser;
+
+    fn call_args(argv: &[&str]) -> CallArgs {
+        let mut full = vec!["gandish", "call"];
+        full.extend(argv);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Call(c) => c,
+        }
+    }
+
+    #[test]
+    fn key_goes_first_unless_raw() {
+        let a = call_args(&["--api-key", "K", "m", "1", "\"s\""]);
+        assert_eq!(call_params(&a).unwrap(), vec![Value::from("K"), Value::Int(1), Value::from("s")]);
+        let a = call_args(&["--api-key", "K", "--raw", "m", "1"]);
+        assert_eq!(call_params(&a).unwrap(), vec![Value::Int(1)]);
+        let a = call_args(&["--api-key", "", "m"]);
+        assert_eq!(call_params(&a).unwrap(), Vec::<Value>::new());
+    }
+
+    #[test]
+    fn malformed_args_are_usage_errors_naming_the_argument() {
+        let e = call_params(&call_args(&["m", "1", "[1,"])).unwrap_err();
+        assert_eq!(e.exit, Exit::Usage);
+        assert!(e.message.starts_with("error: arg2: invalid JSON"), "{}", e.message);
+
+        let e = call_params(&call_args(&["m", "hello"])).unwrap_err();
+        assert!(
+            e.message.contains("argument 1 must be JSON") && e.message.contains("quote it"),
+            "{}",
+            e.message
+        );
+
+        let e = call_params(&call_args(&["m", r#"{"when": {"$datetime": "nope"}}"#])).unwrap_err();
+        assert!(e.message.starts_with("error: arg1.when: invalid $datetime"), "{}", e.message);
+    }
+}
