@@ -19,6 +19,7 @@
 pub mod datetime;
 pub mod decode;
 pub mod encode;
+mod http;
 pub mod server;
 pub mod value;
 
@@ -30,5 +31,5 @@ pub use decode::{
 pub use encode::{
     EncodeError, encode_call, encode_fault, encode_response, encode_value, is_valid_method_name,
 };
-pub use server::{CallContext, Handler, Methods, Server, ServerConfig, ShutdownHandle};
+pub use server::{CallContext, Handler, Methods, Server, ServerConfig, ServerStats, ShutdownHandle};
 pub use value::{Fault, Struct, Value, fault_code};

@@ -1,15 +1,92 @@
-//! A small multi-threaded HTTP/1.1 XML-RPC server.
+//! A small multi-threaded HTTP/1.1 XML-RPC server on std threads and `std::net`.
 //!
-//! CONTRACT SKELETON: the public API below is fixed (the sandbox is written against it);
-//! the bodies are being filled in.
+//! # Threading model
+//!
+//! - [`Server::bind`] binds the listener and starts one **accept thread**, then returns.
+//! - Each accepted connection gets **its own thread** (named `xmlrpc-conn`), which serves the
+//!   requests of that connection one after another (keep-alive, pipelining) and exits when the
+//!   connection closes. Threads are spawned per connection, not pooled, so a benchmark should use
+//!   keep-alive clients: a new connection costs a thread spawn (tens of microseconds), a call on a
+//!   kept-alive connection costs none.
+//! - At most [`ServerConfig::max_connections`] connection threads exist at once. When all slots
+//!   are taken, the accept thread holds the next connection (the kernel's accept backlog holds the
+//!   rest) until a slot frees, and closes one **idle** keep-alive connection to make room. Nobody
+//!   gets a 503 from the server itself; clients beyond the limit wait.
+//! - Handler calls run on the connection threads, concurrently: a [`Handler`] must be `Sync`.
+//!
+//! # Timeouts
+//!
+//! Every socket read carries a read timeout computed from a fixed deadline, so a client
+//! trickling bytes cannot extend it:
+//! - a new connection must deliver its first request head within
+//!   [`ServerConfig::header_timeout`] of getting its thread (its slot);
+//! - a kept-alive connection may sit idle for [`ServerConfig::keep_alive_timeout`]; once a
+//!   request's first byte arrives, its head must be complete within `header_timeout`;
+//! - the body must arrive within [`ServerConfig::body_timeout`] of the end of the head, and each
+//!   response write is bounded by the same duration.
+//!
+//! A head or body that times out gets `408` and the connection is closed; an idle connection
+//! that times out is closed silently.
+//!
+//! # HTTP behaviour
+//!
+//! | Request | Answer |
+//! |---|---|
+//! | not `POST` | 405 with `Allow: POST` |
+//! | path not in [`ServerConfig::paths`] (query ignored) | 404 |
+//! | no `Content-Length`, or a `Transfer-Encoding` (chunked) | 411 |
+//! | `Content-Length` over `limits.max_body` | 413, decided before reading any of the body |
+//! | `Content-Encoding` other than `gzip`/`identity` | 415 |
+//! | malformed request line or header | 400 |
+//! | head over 16 KiB or over 100 headers | 431 |
+//! | HTTP version other than 1.0/1.1 | 505 |
+//! | [`Handler::before_request`] says `Some(s)` | `s`, empty body (the body is read and dropped) |
+//! | anything that reaches XML-RPC | 200 with a `text/xml` result or fault |
+//!
+//! Error statuses carry a one-line `text/plain` explanation and close the connection (after
+//! draining, for a bounded time, what the client still sends, so it sees the answer).
+//! `Content-Encoding: gzip` request bodies are decompressed with `limits.max_body` applied to the
+//! decompressed size (413 above it). Responses over 1,400 bytes are gzipped when the client sends
+//! `Accept-Encoding: gzip`, as Python's server does. `Expect: 100-continue` is honoured.
+//! [`Handler::before_request`] runs once the head passed these checks, before the body is read.
+//!
+//! # XML-RPC behaviour
+//!
+//! - Undecodable calls get a fault naming the problem: -32700 for XML that is not well-formed (or
+//!   a corrupt gzip body), -32701 for an unsupported encoding, -32600 for well-formed XML that is
+//!   not a valid call (also an invalid method name).
+//! - A panicking handler gives fault -32603 `internal error in "method"`; the connection and the
+//!   server carry on. A result the encoder refuses (NaN, NUL) gives fault -32603 naming the
+//!   problem.
+//! - The server answers `system.listMethods` (the handler's names plus the `system.*` ones,
+//!   sorted), `system.multicall` (§1.7 of the reference: a nested multicall, a malformed entry or
+//!   an entry whose result cannot be encoded gives a fault *entry*; more than
+//!   [`ServerConfig::max_multicall`] entries faults the whole call; an entry without `params` is
+//!   called with none), and, unless the handler lists them itself, `system.methodHelp` (`""`) and
+//!   `system.methodSignature` (`"undef"`, meaning unknown).
+//! - [`CallContext::drop_reply`] closes the connection without any reply; in a multicall it drops
+//!   the whole batch's reply (every entry still runs).
+//!
+//! # Shutdown
+//!
+//! [`Server::shutdown`], dropping the [`Server`] or [`ShutdownHandle::shutdown`] stop accepting
+//! (the accept thread is woken by a connection to itself), shut down the reading side of every
+//! connection (idle ones close at once; a call being handled finishes and its reply is sent with
+//! `Connection: close`) and join all threads. The port refuses connections afterwards.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
-use std::time::Duration;
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
-use super::decode::Limits;
-use super::value::{Fault, Value};
+use super::decode::{DecodeError, Limits, MethodCall, decode_call_with, gunzip_capped};
+use super::encode::{encode_fault, encode_response, encode_value, is_valid_method_name};
+use super::http::{BodyLength, Conn, ReadError, ReadHeadError, RequestHead, Response, Version};
+use super::value::{Fault, Value, fault_code};
 
 /// What the server knows about the call being handled, and what the handler may ask of it.
 #[derive(Debug)]
@@ -105,20 +182,25 @@ impl Handler for Methods {
 pub struct ServerConfig {
     /// Decoder limits; `limits.max_body` is also the largest request body accepted (413 above it).
     pub limits: Limits,
-    /// Longest wait for a request's headers, counted from its first byte or from the end of the
-    /// previous request on a kept-alive connection (slowloris guard). Default 10 s.
+    /// Longest wait for a request's headers (slowloris guard), counted from the request's first
+    /// byte on a kept-alive connection, and from the moment a new connection gets its thread for
+    /// its first request.
+    /// Bytes trickling in never extend it. Default 10 s.
     pub header_timeout: Duration,
-    /// Longest wait for the whole body once headers are in. Default 30 s.
+    /// Longest wait for the whole body once headers are in; also bounds writing each response to
+    /// a client that does not read. Default 30 s.
     pub body_timeout: Duration,
     /// Idle keep-alive connections are closed after this long. Default 15 s.
     pub keep_alive_timeout: Duration,
-    /// At most this many connections are served at once; more wait in the accept queue
-    /// (bounded threads). Default 256.
+    /// At most this many connections are served at once (one thread each); more wait in the
+    /// accept queue while an idle keep-alive connection is closed to make room. Default 256
+    /// (0 counts as 1).
     pub max_connections: usize,
     /// At most this many calls in one `system.multicall`. Default 1,000.
     pub max_multicall: usize,
     /// Request paths served; any other path gets 404. Empty means every path. Default
-    /// `["/", "/RPC2", "/xmlrpc/", "/xmlrpc"]`.
+    /// `["/", "/RPC2", "/xmlrpc/", "/xmlrpc"]`. Matched exactly against the path without its
+    /// query string.
     pub paths: Vec<String>,
 }
 
@@ -136,9 +218,22 @@ impl Default for ServerConfig {
     }
 }
 
+/// Counters describing a running server (for tests, logs and benchmarks).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServerStats {
+    /// Connections accepted since the server started.
+    pub connections_accepted: u64,
+    /// Connections being served right now (each has a thread).
+    pub connections_open: usize,
+    /// HTTP requests whose head was read, whatever the answer.
+    pub requests: u64,
+}
+
 /// A running server. Dropping it (or calling [`Server::shutdown`]) stops it and joins its threads.
 pub struct Server {
     addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -148,8 +243,23 @@ impl Server {
         handler: Arc<dyn Handler>,
         config: ServerConfig,
     ) -> std::io::Result<Server> {
-        let _ = (addr, handler, config);
-        todo!("server implementation")
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            handler,
+            config,
+            stop: AtomicBool::new(false),
+            table: Mutex::new(Table { next_id: 0, conns: HashMap::new() }),
+            slot_freed: Condvar::new(),
+            wake_addr: wake_addr(addr),
+            accepted: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+        });
+        let for_thread = Arc::clone(&shared);
+        let accept = thread::Builder::new()
+            .name("xmlrpc-accept".into())
+            .spawn(move || accept_loop(&for_thread, listener))?;
+        Ok(Server { addr, shared, accept: Some(accept) })
     }
 
     /// The bound address.
@@ -162,24 +272,676 @@ impl Server {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// Current counters.
+    pub fn stats(&self) -> ServerStats {
+        ServerStats {
+            connections_accepted: self.shared.accepted.load(Ordering::Relaxed),
+            connections_open: self.shared.lock_table().conns.len(),
+            requests: self.shared.requests.load(Ordering::Relaxed),
+        }
+    }
+
     /// Stops accepting, closes connections and joins the threads.
-    pub fn shutdown(self) {}
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
 
     /// Blocks the calling thread until the server stops (after [`Server::shutdown`] from another
     /// thread via a [`ShutdownHandle`]).
-    pub fn wait(self) {}
+    pub fn wait(mut self) {
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
 
     /// A cloneable handle that can stop the server from another thread (e.g. a signal handler).
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle {}
+        ShutdownHandle { shared: Arc::clone(&self.shared) }
+    }
+
+    fn stop_and_join(&mut self) {
+        self.shared.request_stop();
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("addr", &self.addr).finish_non_exhaustive()
     }
 }
 
 /// Stops a [`Server`] from another thread.
-#[derive(Clone, Debug)]
-pub struct ShutdownHandle {}
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownHandle").field("stopping", &self.shared.stopping()).finish()
+    }
+}
 
 impl ShutdownHandle {
     /// Asks the server to stop; returns at once.
-    pub fn shutdown(&self) {}
+    pub fn shutdown(&self) {
+        self.shared.request_stop();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared state and the accept loop
+// ---------------------------------------------------------------------------------------------
+
+/// A connection waiting for its next request; the accept thread may close it to make room.
+const IDLE: u8 = 0;
+/// A connection reading or serving a request.
+const BUSY: u8 = 1;
+/// An idle connection the accept thread has closed.
+const REAPED: u8 = 2;
+
+/// How long the wake-up connection of a shutdown may take.
+const WAKE_TIMEOUT: Duration = Duration::from_millis(250);
+/// Responses larger than this are gzipped for clients that accept it (Python's threshold).
+const GZIP_THRESHOLD: usize = 1400;
+
+struct Shared {
+    handler: Arc<dyn Handler>,
+    config: ServerConfig,
+    stop: AtomicBool,
+    table: Mutex<Table>,
+    /// Signalled when a connection ends (a slot frees) or on shutdown.
+    slot_freed: Condvar,
+    /// Where a shutdown connects to wake the accept thread.
+    wake_addr: SocketAddr,
+    accepted: AtomicU64,
+    requests: AtomicU64,
+}
+
+/// The open connections.
+struct Table {
+    next_id: u64,
+    conns: HashMap<u64, Arc<Entry>>,
+}
+
+/// One open connection, shared by its thread and the table.
+struct Entry {
+    stream: TcpStream,
+    state: AtomicU8,
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+
+    fn lock_table(&self) -> MutexGuard<'_, Table> {
+        // The table is consistent after any panic (plain inserts and removes), so poisoning is
+        // ignored.
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sets the stop flag, closes the reading side of every connection and wakes the accept
+    /// thread. Idempotent.
+    fn request_stop(&self) {
+        if self.stop.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        {
+            let table = self.lock_table();
+            for entry in table.conns.values() {
+                let _ = entry.stream.shutdown(Shutdown::Read);
+            }
+            self.slot_freed.notify_all();
+        }
+        // The accept thread may be blocked in accept(): give it a connection to return.
+        let _ = TcpStream::connect_timeout(&self.wake_addr, WAKE_TIMEOUT);
+    }
+
+    /// Registers `stream` once a slot is free, closing an idle connection to make room if all are
+    /// taken. `None` if the server stops meanwhile.
+    fn admit(&self, stream: TcpStream) -> Option<(u64, Arc<Entry>)> {
+        let max = self.config.max_connections.max(1);
+        let mut table = self.lock_table();
+        loop {
+            if self.stopping() {
+                return None;
+            }
+            if table.conns.len() < max {
+                break;
+            }
+            let reaping = table.conns.values().any(|e| e.state.load(Ordering::Acquire) == REAPED);
+            if !reaping {
+                for e in table.conns.values() {
+                    if e.state.compare_exchange(IDLE, REAPED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                        let _ = e.stream.shutdown(Shutdown::Both);
+                        break;
+                    }
+                }
+            }
+            table = self
+                .slot_freed
+                .wait_timeout(table, Duration::from_millis(100))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        let id = table.next_id;
+        table.next_id += 1;
+        let entry = Arc::new(Entry { stream, state: AtomicU8::new(BUSY) });
+        table.conns.insert(id, Arc::clone(&entry));
+        Some((id, entry))
+    }
+
+    fn release(&self, id: u64) {
+        let removed = self.lock_table().conns.remove(&id);
+        self.slot_freed.notify_all();
+        // The socket closes when the last `Arc<Entry>` goes, here or in the thread.
+        drop(removed);
+    }
+}
+
+/// Where to connect to reach a listener bound to `addr` (the loopback for a wildcard address).
+fn wake_addr(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
+fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
+    let mut threads: Vec<JoinHandle<()>> = Vec::new();
+    while !shared.stopping() {
+        let (stream, peer) = match listener.accept() {
+            Ok(pair) => pair,
+            Err(_) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        if shared.stopping() {
+            break;
+        }
+        shared.accepted.fetch_add(1, Ordering::Relaxed);
+        let Some((id, entry)) = shared.admit(stream) else { break };
+        // The header timeout of the first request counts from here, not from the accept: a
+        // client that waited for a slot has usually sent its request already.
+        let admitted_at = Instant::now();
+        threads.retain(|t| !t.is_finished());
+        let for_thread = Arc::clone(shared);
+        let spawned = thread::Builder::new().name("xmlrpc-conn".into()).spawn(move || {
+            let guard = Release { shared: &for_thread, id };
+            let _ =
+                catch_unwind(AssertUnwindSafe(|| serve_connection(&for_thread, &entry, peer, admitted_at)));
+            let _ = entry.stream.shutdown(Shutdown::Both);
+            drop(guard);
+        });
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(_) => {
+                shared.release(id);
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+    drop(listener);
+    for t in threads {
+        let _ = t.join();
+    }
+}
+
+/// Frees a connection's slot when its thread ends, even by a panic.
+struct Release<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.shared.release(self.id);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One connection
+// ---------------------------------------------------------------------------------------------
+
+/// What to do with the connection after a request.
+enum Next {
+    /// Read the next request.
+    KeepAlive,
+    /// Close now.
+    Close,
+    /// The request's body was left unread: shut down sending, drain a little, then close.
+    Linger,
+}
+
+fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_at: Instant) {
+    let cfg = &shared.config;
+    let stream = &entry.stream;
+    let _ = stream.set_nodelay(true);
+    if !cfg.body_timeout.is_zero() {
+        let _ = stream.set_write_timeout(Some(cfg.body_timeout));
+    }
+    let mut conn = Conn::new(stream);
+    let mut first = true;
+    loop {
+        if shared.stopping() {
+            return;
+        }
+        let head_start = if first { Some(admitted_at) } else { None };
+        let first_byte_deadline =
+            if first { admitted_at + cfg.header_timeout } else { Instant::now() + cfg.keep_alive_timeout };
+        if !first && conn.buffered() == 0 {
+            // Idle between requests: the accept thread may close us to make room.
+            entry.state.store(IDLE, Ordering::Release);
+            let got = conn.fill(first_byte_deadline);
+            if entry.state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire).is_err()
+                || got.is_err()
+            {
+                return;
+            }
+        }
+        first = false;
+        let head = match conn.read_head(first_byte_deadline, cfg.header_timeout, head_start) {
+            Ok(head) => head,
+            Err(ReadHeadError::Idle | ReadHeadError::Partial(ReadError::Closed | ReadError::Io)) => return,
+            Err(ReadHeadError::Partial(ReadError::Timeout)) => {
+                shared.requests.fetch_add(1, Ordering::Relaxed);
+                let msg = "the request head was not received in time\n";
+                let _ = error_response(408, msg, &[]).write_to(stream);
+                return;
+            }
+            Err(ReadHeadError::Bad(e)) => {
+                shared.requests.fetch_add(1, Ordering::Relaxed);
+                let msg = format!("{e}\n");
+                if error_response(e.status(), &msg, &[]).write_to(stream).is_ok() {
+                    conn.linger_close();
+                }
+                return;
+            }
+        };
+        shared.requests.fetch_add(1, Ordering::Relaxed);
+        match handle_request(shared, &mut conn, &head, peer) {
+            Next::KeepAlive => {}
+            Next::Close => return,
+            Next::Linger => {
+                conn.linger_close();
+                return;
+            }
+        }
+    }
+}
+
+/// An error answer: `text/plain` explanation, connection closed.
+fn error_response<'a>(status: u16, body: &'a str, headers: &'a [(&'a str, &'a str)]) -> ErrorAnswer<'a> {
+    ErrorAnswer { status, body, headers }
+}
+
+struct ErrorAnswer<'a> {
+    status: u16,
+    body: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+}
+
+impl ErrorAnswer<'_> {
+    fn write_to(&self, stream: &TcpStream) -> std::io::Result<()> {
+        let mut headers = vec![("Content-Type", "text/plain; charset=utf-8")];
+        headers.extend_from_slice(self.headers);
+        Response {
+            status: self.status,
+            headers: &headers,
+            body: self.body.as_bytes(),
+            keep_alive: false,
+            version: Version::Http11,
+        }
+        .write_to(stream)
+    }
+}
+
+/// Answers with an error status before the body was read; the connection then lingers and closes.
+fn refuse(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, headers: &[(&str, &str)]) -> Next {
+    // A response to HEAD has no body.
+    let body = if head.method == "HEAD" { String::new() } else { format!("{msg}\n") };
+    match error_response(status, &body, headers).write_to(conn.stream()) {
+        Ok(()) => Next::Linger,
+        Err(_) => Next::Close,
+    }
+}
+
+/// Serves one request whose head has been read.
+fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer: SocketAddr) -> Next {
+    let cfg = &shared.config;
+    if head.method != "POST" {
+        let msg = format!("method {} is not allowed: XML-RPC calls are POST requests", head.method);
+        return refuse(conn, head, 405, &msg, &[("Allow", "POST")]);
+    }
+    let path = head.path();
+    if !cfg.paths.is_empty() && !cfg.paths.iter().any(|p| p == path) {
+        let msg = format!("no XML-RPC service at path {path:?}; served paths: {}", cfg.paths.join(", "));
+        return refuse(conn, head, 404, &msg, &[]);
+    }
+    let len = match head.body_length() {
+        Ok(BodyLength::Length(n)) => n,
+        Ok(BodyLength::Missing) => {
+            return refuse(conn, head, 411, "Content-Length is required on an XML-RPC POST", &[]);
+        }
+        Ok(BodyLength::TransferEncoded) => {
+            let msg = "Transfer-Encoding (chunked) request bodies are not supported; send Content-Length";
+            return refuse(conn, head, 411, msg, &[]);
+        }
+        Err(e) => return refuse(conn, head, 400, &e.to_string(), &[]),
+    };
+    let max = cfg.limits.max_body;
+    if len > max as u64 {
+        let msg = format!("request body of {len} bytes is over the {max}-byte limit");
+        return refuse(conn, head, 413, &msg, &[]);
+    }
+    let len = len as usize;
+    let gzip = match head.get("content-encoding").map(str::trim) {
+        None | Some("") => false,
+        Some(c) if c.eq_ignore_ascii_case("identity") => false,
+        Some(c) if c.eq_ignore_ascii_case("gzip") || c.eq_ignore_ascii_case("x-gzip") => true,
+        Some(c) => {
+            let msg = format!("Content-Encoding {c:?} is not supported; use gzip or none");
+            return refuse(conn, head, 415, &msg, &[]);
+        }
+    };
+    let expect_continue = head.version == Version::Http11 && head.has_token("expect", "100-continue");
+    let keep_alive = || head.client_keeps_alive() && !shared.stopping();
+
+    match catch_unwind(AssertUnwindSafe(|| shared.handler.before_request(peer))) {
+        Ok(None) => {}
+        Ok(Some(status)) => {
+            let status = if (200..=599).contains(&status) { status } else { 500 };
+            if expect_continue {
+                // The client waits for our go-ahead; answer now and close.
+                return match reply(conn, head, status, &[], b"", false) {
+                    Ok(()) => Next::Linger,
+                    Err(_) => Next::Close,
+                };
+            }
+            if conn.discard(len as u64, Instant::now() + cfg.body_timeout).is_err() {
+                return Next::Close;
+            }
+            let keep = keep_alive();
+            return match reply(conn, head, status, &[], b"", keep) {
+                Ok(()) if keep => Next::KeepAlive,
+                _ => Next::Close,
+            };
+        }
+        Err(_) => return refuse(conn, head, 500, "internal error", &[]),
+    }
+
+    if expect_continue && conn.buffered() == 0 {
+        let mut stream = conn.stream();
+        if stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
+            return Next::Close;
+        }
+    }
+    let body = match conn.read_body(len, Instant::now() + cfg.body_timeout) {
+        Ok(body) => body,
+        Err(ReadError::Timeout) => {
+            let _ = error_response(408, "the request body was not received in time\n", &[])
+                .write_to(conn.stream());
+            return Next::Close;
+        }
+        Err(_) => return Next::Close,
+    };
+    let close_after = |r: std::io::Result<()>, keep: bool| match r {
+        Ok(()) if keep => Next::KeepAlive,
+        _ => Next::Close,
+    };
+    let xml_in = if gzip {
+        match gunzip_capped(&body, max) {
+            Ok(b) => b,
+            Err(DecodeError::TooLarge { limit }) => {
+                let msg = format!("gzip request body decompresses to over the {limit}-byte limit\n");
+                let keep = keep_alive();
+                return close_after(plain(conn, head, 413, &msg, keep), keep);
+            }
+            Err(e) => {
+                let keep = keep_alive();
+                return close_after(plain(conn, head, 400, &format!("{e}\n"), keep), keep);
+            }
+        }
+    } else {
+        std::borrow::Cow::Borrowed(body.as_slice())
+    };
+
+    let mut ctx = CallContext::new(peer);
+    let xml_out = shared.answer(&mut ctx, &xml_in);
+    if ctx.reply_dropped() {
+        return Next::Close;
+    }
+    // Decided after the call, so a shutdown during it announces the close.
+    let keep = keep_alive();
+    if head.accepts_gzip()
+        && xml_out.len() > GZIP_THRESHOLD
+        && let Some(gz) = gzip_bytes(&xml_out)
+    {
+        let headers = [("Content-Type", "text/xml"), ("Content-Encoding", "gzip")];
+        return close_after(reply(conn, head, 200, &headers, &gz, keep), keep);
+    }
+    close_after(reply(conn, head, 200, &[("Content-Type", "text/xml")], &xml_out, keep), keep)
+}
+
+/// Writes a response in the request's version.
+fn reply(
+    conn: &Conn<'_>,
+    head: &RequestHead,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    keep_alive: bool,
+) -> std::io::Result<()> {
+    Response { status, headers, body, keep_alive, version: head.version }.write_to(conn.stream())
+}
+
+/// Writes a `text/plain` error after the body was read (so the connection may stay open).
+fn plain(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, keep: bool) -> std::io::Result<()> {
+    reply(conn, head, status, &[("Content-Type", "text/plain; charset=utf-8")], msg.as_bytes(), keep)
+}
+
+fn gzip_bytes(data: &[u8]) -> Option<Vec<u8>> {
+    let mut enc =
+        flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4 + 64), flate2::Compression::fast());
+    enc.write_all(data).ok()?;
+    enc.finish().ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// XML-RPC dispatch
+// ---------------------------------------------------------------------------------------------
+
+/// The methods the server answers itself.
+const SYSTEM_METHODS: [&str; 4] =
+    ["system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall"];
+
+/// The fault code for a request that could not be decoded.
+fn decode_fault_code(e: &DecodeError) -> i64 {
+    match e {
+        DecodeError::Xml { .. } | DecodeError::Entity { .. } | DecodeError::Gzip(_) => {
+            fault_code::PARSE_ERROR
+        }
+        DecodeError::Encoding(_) => fault_code::UNSUPPORTED_ENCODING,
+        _ => fault_code::INVALID_REQUEST,
+    }
+}
+
+impl Shared {
+    /// Decodes a call body and returns the encoded response (result or fault).
+    fn answer(&self, ctx: &mut CallContext, body: &[u8]) -> Vec<u8> {
+        let MethodCall { method, params } = match decode_call_with(body, &self.config.limits) {
+            Ok(call) => call,
+            Err(e) => return encode_fault(&Fault::new(decode_fault_code(&e), e.to_string())),
+        };
+        if !is_valid_method_name(&method) {
+            return encode_fault(&invalid_name(&method));
+        }
+        match self.dispatch(ctx, &method, params, false) {
+            Ok(value) => self.encode_result(&method, value),
+            Err(fault) => encode_fault(&fault),
+        }
+    }
+
+    /// Calls `method`, answering the `system.*` methods itself.
+    fn dispatch(
+        &self,
+        ctx: &mut CallContext,
+        method: &str,
+        params: Vec<Value>,
+        in_multicall: bool,
+    ) -> Result<Value, Fault> {
+        match method {
+            "system.listMethods" => self.list_methods(),
+            "system.multicall" if in_multicall => {
+                Err(Fault::new(fault_code::INVALID_REQUEST, "nested system.multicall is refused"))
+            }
+            "system.multicall" => self.multicall(ctx, params),
+            "system.methodHelp" | "system.methodSignature" if !self.handler_serves(method) => {
+                match params.first().and_then(Value::as_str) {
+                    Some(_) if params.len() == 1 => {
+                        Ok(Value::from(if method == "system.methodHelp" { "" } else { "undef" }))
+                    }
+                    _ => Err(Fault::new(
+                        fault_code::INVALID_PARAMS,
+                        format!("{method} takes one string parameter, a method name"),
+                    )),
+                }
+            }
+            _ => self.call_handler(ctx, method, params),
+        }
+    }
+
+    fn call_handler(&self, ctx: &mut CallContext, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
+        catch_unwind(AssertUnwindSafe(|| self.handler.call(ctx, method, params)))
+            .unwrap_or_else(|_| Err(internal_error(method)))
+    }
+
+    fn handler_names(&self) -> Result<Vec<String>, Fault> {
+        catch_unwind(AssertUnwindSafe(|| self.handler.method_names()))
+            .map_err(|_| internal_error("system.listMethods"))
+    }
+
+    fn handler_serves(&self, method: &str) -> bool {
+        self.handler_names().is_ok_and(|names| names.iter().any(|n| n == method))
+    }
+
+    fn list_methods(&self) -> Result<Value, Fault> {
+        let mut names = self.handler_names()?;
+        names.extend(SYSTEM_METHODS.iter().map(|s| (*s).to_owned()));
+        names.sort();
+        names.dedup();
+        Ok(Value::Array(names.into_iter().map(Value::from).collect()))
+    }
+
+    fn multicall(&self, ctx: &mut CallContext, mut params: Vec<Value>) -> Result<Value, Fault> {
+        let usage = "system.multicall takes one parameter: an array of {methodName, params} structs";
+        if params.len() != 1 {
+            return Err(Fault::new(
+                fault_code::INVALID_PARAMS,
+                format!("{usage}; got {} parameters", params.len()),
+            ));
+        }
+        let calls = params
+            .remove(0)
+            .into_array()
+            .map_err(|v| Fault::new(fault_code::INVALID_PARAMS, format!("{usage}; got {}", v.type_name())))?;
+        let max = self.config.max_multicall;
+        if calls.len() > max {
+            return Err(Fault::new(
+                fault_code::INVALID_PARAMS,
+                format!("system.multicall got {} calls, over the limit of {max}", calls.len()),
+            ));
+        }
+        let mut results = Vec::with_capacity(calls.len());
+        for (i, call) in calls.into_iter().enumerate() {
+            results.push(match self.multicall_entry(ctx, i, call) {
+                Ok(v) => Value::Array(vec![v]),
+                Err(f) => f.to_value(),
+            });
+        }
+        Ok(Value::Array(results))
+    }
+
+    fn multicall_entry(&self, ctx: &mut CallContext, i: usize, call: Value) -> Result<Value, Fault> {
+        let bad = |msg: String| {
+            Fault::new(fault_code::INVALID_REQUEST, format!("system.multicall entry {i}: {msg}"))
+        };
+        let mut call = call
+            .into_struct()
+            .map_err(|v| bad(format!("expected a {{methodName, params}} struct, got {}", v.type_name())))?;
+        let method = match call.remove("methodName") {
+            Some(v) => {
+                v.into_string().map_err(|v| bad(format!("methodName is {}, not a string", v.type_name())))?
+            }
+            None => return Err(bad("no methodName member".into())),
+        };
+        if !is_valid_method_name(&method) {
+            return Err(bad(invalid_name(&method).message));
+        }
+        let params = match call.remove("params") {
+            Some(v) => v
+                .into_array()
+                .map_err(|v| bad(format!("params of {method} is {}, not an array", v.type_name())))?,
+            None => Vec::new(),
+        };
+        if method == "system.multicall" {
+            return Err(bad("nested system.multicall is refused".into()));
+        }
+        self.dispatch(ctx, &method, params, true)
+    }
+
+    /// Encodes a successful result; a value the encoder refuses becomes fault -32603 (for a
+    /// multicall, only the entries that cannot be encoded become fault entries).
+    fn encode_result(&self, method: &str, mut value: Value) -> Vec<u8> {
+        let err = match encode_response(&value) {
+            Ok(bytes) => return bytes,
+            Err(e) => e,
+        };
+        if method == "system.multicall"
+            && let Value::Array(entries) = &mut value
+        {
+            for (i, entry) in entries.iter_mut().enumerate() {
+                if let Err(e) = encode_value(entry) {
+                    *entry = Fault::new(
+                        fault_code::INTERNAL_ERROR,
+                        format!("system.multicall entry {i}: internal error: cannot encode the result: {e}"),
+                    )
+                    .to_value();
+                }
+            }
+            if let Ok(bytes) = encode_response(&value) {
+                return bytes;
+            }
+        }
+        encode_fault(&Fault::new(
+            fault_code::INTERNAL_ERROR,
+            format!("internal error: cannot encode the result of {method}: {err}"),
+        ))
+    }
+}
+
+fn internal_error(method: &str) -> Fault {
+    Fault::new(fault_code::INTERNAL_ERROR, format!("internal error in {method:?}"))
+}
+
+fn invalid_name(name: &str) -> Fault {
+    let shown: String = name.chars().take(80).collect();
+    Fault::new(
+        fault_code::INVALID_REQUEST,
+        format!("invalid method name {shown:?}: use 1 to 256 of the characters A-Z a-z 0-9 _ . : /"),
+    )
 }
