@@ -11,13 +11,15 @@
 //! The peers are installed by `.ci/install-peers` (run by `.ci/run`). A missing peer fails its
 //! tests with a message saying so; it is never skipped.
 //!
-//! What the peers talk to is set up in one place, [`serve`]: today our [`Server`] with a small
-//! fake of the two methods, built from the seed's data; it can be swapped for the sandbox.
+//! What the peers talk to is set up in one place, [`serve`]: the sandbox with the seed's dataset.
+//! The unusual-values scenario uses a small fake on our [`Server`] instead, since the sandbox never
+//! sends such values.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 
+use gandish::sandbox::{self, Dataset, RunningSandbox, SandboxConfig};
 use gandish::xmlrpc::{DateTime, Fault, Methods, Server, ServerConfig, Struct, Value};
 
 /// The seed's placeholder API key, which the fake accepts.
@@ -29,11 +31,28 @@ const INSTALL_HINT: &str = "install the peers with `.ci/install-peers` (as root;
 // The server the peers talk to
 // ---------------------------------------------------------------------------------------------
 
-/// The server every seed scenario runs against, and its URL (the seed's `/xmlrpc/` path).
-///
-/// This is the one place to swap the fake for the sandbox (`--dataset seed`).
-fn serve() -> (Server, String) {
-    serve_instances(vec![seed_instance()])
+/// The server every seed scenario runs against, and its URL (the seed's `/xmlrpc/` path): the
+/// sandbox with the seed's dataset, so the peers see exactly what `gandish sandbox --dataset seed`
+/// serves. (`seed_instance` below is the seed page's answer, which the sandbox must reproduce.)
+fn serve() -> (RunningSandbox, String) {
+    let sandbox = sandbox::start(SandboxConfig {
+        listen: "127.0.0.1:0".into(),
+        dataset: Dataset::Seed,
+        ..SandboxConfig::default()
+    })
+    .expect("start the sandbox on a loopback port");
+    let url = sandbox.url();
+    assert!(url.ends_with("/xmlrpc/"), "{url}");
+    (sandbox, url)
+}
+
+#[test]
+fn the_sandbox_serves_exactly_the_seed_page_instance() {
+    let (sandbox, url) = serve();
+    let client = gandish::xmlrpc::Client::new(&url, Default::default()).unwrap();
+    let list = client.call("paas.list", &[APIKEY.into()]).unwrap();
+    assert_eq!(list, Value::Array(vec![seed_instance()]));
+    sandbox.shutdown();
 }
 
 /// Our server with a fake of `version.info` and `paas.list` that lists `instances`.

@@ -1,12 +1,11 @@
 //! The sandbox over real HTTP, driven by Python's `xmlrpc.client` (`python3`): the seed's session
 //! verbatim, lifecycle and lists, each injection flag, 64 concurrent clients, and persistence
-//! across a `kill -9` of a sandbox child process (the `sandbox` example binary).
+//! across a `kill -9` of a `gandish sandbox` child process.
 
 #[path = "support/sandbox.rs"]
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use gandish::sandbox::{self, ClockMode, Dataset, RunningSandbox, SandboxConfig};
@@ -333,18 +332,6 @@ print('ok')
     sb.shutdown();
 }
 
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let bin = dir.join("examples").join(format!("sandbox{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: build it with `cargo build --example sandbox` (plain `cargo test` builds it)",
-        bin.display()
-    );
-    bin
-}
-
 /// A child sandbox process, killed (SIGKILL) when dropped, even if the test panics.
 struct ChildSandbox(Child);
 
@@ -362,8 +349,8 @@ impl Drop for ChildSandbox {
 }
 
 fn spawn_sandbox(state: &std::path::Path) -> (ChildSandbox, String) {
-    let child = Command::new(example_binary())
-        .args(["--dataset", "seed", "--op-seconds", "0", "--listen", "127.0.0.1:0", "--state"])
+    let child = Command::new(env!("CARGO_BIN_EXE_gandish"))
+        .args(["sandbox", "--dataset", "seed", "--op-seconds", "0", "--listen", "127.0.0.1:0", "--state"])
         .arg(state)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

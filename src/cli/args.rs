@@ -15,6 +15,11 @@ pub const DEFAULT_URL: &str = "https://rpc.gandi.net/xmlrpc/";
 #[derive(Debug, Parser)]
 #[command(name = "gandish", version, about, propagate_version = true)]
 pub struct Cli {
+    /// Start the built-in Gandi sandbox in-process (demo dataset, free loopback port) and point
+    /// the command at it with its key: everything runs offline, no key needed.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -27,6 +32,9 @@ pub enum Command {
     /// Call one XML-RPC method and print its result as JSON.
     #[command(long_about = CALL_LONG_ABOUT, after_help = CALL_AFTER_HELP)]
     Call(CallArgs),
+    /// Serve the Gandi PaaS simulator (the sandbox) over XML-RPC until Ctrl-C or SIGTERM.
+    #[command(long_about = super::sandbox::LONG_ABOUT)]
+    Sandbox(super::sandbox::SandboxArgs),
 }
 
 const CALL_LONG_ABOUT: &str = "Call one XML-RPC method and print its result as JSON.
@@ -174,7 +182,7 @@ mod tests {
     #[test]
     fn negative_numbers_are_arguments() {
         let cli = Cli::try_parse_from(["gandish", "call", "m", "-5", "[-1]"]).unwrap();
-        let Command::Call(c) = cli.command;
+        let Command::Call(c) = cli.command else { panic!("expected call") };
         assert_eq!(c.args, ["-5", "[-1]"]);
     }
 }

@@ -65,6 +65,7 @@ mod tests {
         full.extend(argv);
         match Cli::try_parse_from(full).unwrap().command {
             Command::Call(c) => c,
+            other => panic!("expected call, got {other:?}"),
         }
     }
 

@@ -3,12 +3,14 @@
 //! - [`args`]: the clap definitions (one [`args::Command`] variant per subcommand);
 //! - [`call`]: `gandish call`;
 //! - [`exit`]: exit statuses and the error that carries one;
-//! - [`redact`]: keeps the API key out of everything printed.
+//! - [`redact`]: keeps the API key out of everything printed;
+//! - [`sandbox`]: `gandish sandbox` and the global `--sandbox` flag.
 
 pub mod args;
 pub mod call;
 pub mod exit;
 pub mod redact;
+pub mod sandbox;
 
 use std::ffi::OsString;
 use std::io;
@@ -31,7 +33,7 @@ where
     I: IntoIterator<Item = OsString>,
 {
     let argv: Vec<OsString> = argv.into_iter().collect();
-    let cli = match Cli::try_parse_from(&argv) {
+    let mut cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             // clap echoes offending values; keep any key given on the command line or in the
@@ -44,8 +46,24 @@ where
             return if code == 0 { Exit::Success } else { Exit::Usage };
         }
     };
+    // `--sandbox`: serve the simulator in-process for as long as the command runs.
+    let _embedded = if cli.sandbox && !matches!(cli.command, Command::Sandbox(_)) {
+        match sandbox::Embedded::start() {
+            Ok(embedded) => {
+                match &mut cli.command {
+                    Command::Call(args) => embedded.point(&mut args.connection),
+                    Command::Sandbox(_) => {}
+                }
+                Some(embedded)
+            }
+            Err(e) => return report(&Redactor::new(), &e),
+        }
+    } else {
+        None
+    };
     let mut redactor = Redactor::new();
     let outcome = match &cli.command {
+        Command::Sandbox(args) => return sandbox::run(args.clone()),
         Command::Call(args) => {
             if let Some(k) = args.connection.api_key() {
                 redactor.add(k);

@@ -1,11 +1,12 @@
 //! `gandish sandbox`: serves the Gandi PaaS simulator until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::sandbox::{self, Dataset, SandboxConfig};
+use super::args::ConnectionArgs;
+use super::exit::{CliError, Exit};
+use crate::sandbox::{self, Dataset, SandboxConfig, SandboxError};
 
 /// Flags of `gandish sandbox`.
 #[derive(Args, Clone, Debug)]
@@ -83,23 +84,76 @@ impl SandboxArgs {
 
 /// Starts the sandbox, prints its URL and key on stderr, and serves until Ctrl-C or SIGTERM
 /// (exit 0). A setting or bind problem exits 78 (configuration error) with the reason.
-pub fn run(args: SandboxArgs) -> ExitCode {
+pub fn run(args: SandboxArgs) -> Exit {
     let running = match sandbox::start(args.config()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("gandish sandbox: {e}");
-            return ExitCode::from(78);
+            return match e {
+                SandboxError::Config(_) => Exit::Usage,
+                _ => Exit::Failure,
+            };
         }
     };
     let handle = running.shutdown_handle();
     if let Err(e) = ctrlc::set_handler(move || handle.shutdown()) {
         eprintln!("gandish sandbox: cannot handle Ctrl-C/SIGTERM: {e}");
         running.shutdown();
-        return ExitCode::FAILURE;
+        return Exit::Failure;
     }
     eprintln!("gandish sandbox listening on {}", running.url());
     eprintln!("API key: {}", running.api_key());
     running.wait();
     eprintln!("gandish sandbox stopped");
-    ExitCode::SUCCESS
+    Exit::Success
+}
+
+/// Long help for `gandish sandbox`.
+pub const LONG_ABOUT: &str =
+    "Serve the Gandi PaaS simulator (the sandbox) over XML-RPC until Ctrl-C or SIGTERM.
+
+The sandbox is a stateful local copy of the Gandi PaaS API: every paas, paas.vhost, operation,
+type, datacenter, snapshot and version method, with Gandi's fault codes, operation lifecycle,
+dry-run and vhost ownership checks. It serves /xmlrpc/ (also / and /RPC2) and prints its URL and
+the key to use on stderr. The default key is the API page's placeholder `my 24-character API
+key`, so the page's snippets run against it verbatim.
+
+Control methods (not Gandi's) take the key first: sandbox.ledger, sandbox.zone.set_txt,
+sandbox.clock.advance, sandbox.reset. The injection flags (--latency, --fail-rate,
+--lost-reply-rate, --rate-limit) simulate a slow or failing network for reliability testing.";
+
+/// A sandbox started in-process for the global `--sandbox` flag; it stops when dropped.
+pub struct Embedded {
+    running: Option<sandbox::RunningSandbox>,
+}
+
+impl Embedded {
+    /// Starts the demo dataset on a free loopback port, with one-second operations.
+    pub fn start() -> Result<Embedded, CliError> {
+        let config = SandboxConfig {
+            listen: "127.0.0.1:0".into(),
+            dataset: Dataset::Demo,
+            op_seconds: 1,
+            ..SandboxConfig::default()
+        };
+        let running = sandbox::start(config)
+            .map_err(|e| CliError::failure(format!("cannot start the embedded sandbox: {e}")))?;
+        Ok(Embedded { running: Some(running) })
+    }
+
+    /// Points a command's connection settings at this sandbox, with its key.
+    pub fn point(&self, connection: &mut ConnectionArgs) {
+        if let Some(r) = &self.running {
+            connection.url = r.url();
+            connection.api_key = Some(r.api_key().parse().expect("any string is a key"));
+        }
+    }
+}
+
+impl Drop for Embedded {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown();
+        }
+    }
 }
