@@ -410,6 +410,10 @@ impl Gandi {
     fn dry_run(&self, method: &str, mut params: Struct) -> Result<Vec<DryRunError>, GandiError> {
         params.insert("--dry-run", true);
         let v = self.call(method, vec![Value::Struct(params)])?;
+        self.dry_run_reply(method, v)
+    }
+
+    fn dry_run_reply(&self, method: &str, v: Value) -> Result<Vec<DryRunError>, GandiError> {
         match v {
             Value::Array(_) => {
                 let items = self.array(method, v)?;
@@ -476,6 +480,27 @@ impl Gandi {
     pub fn paas_update(&self, id: i64, params: &UpdateParams) -> Result<Vec<Operation>, GandiError> {
         let v = self.call("paas.update", vec![Value::Int(id), Value::Struct(params.to_struct())])?;
         self.ops("paas.update", v)
+    }
+
+    /// `paas.update(id, params + '--dry-run': True)`: what would be wrong (empty: it would
+    /// succeed). Nothing changes.
+    pub fn paas_update_dry_run(
+        &self,
+        id: i64,
+        params: &UpdateParams,
+    ) -> Result<Vec<DryRunError>, GandiError> {
+        let mut p = params.to_struct();
+        p.insert("--dry-run", true);
+        let v = self.call("paas.update", vec![Value::Int(id), Value::Struct(p)])?;
+        self.dry_run_reply("paas.update", v)
+    }
+
+    /// `paas.renew(id, params + '--dry-run': True)`. Nothing changes.
+    pub fn paas_renew_dry_run(&self, id: i64, params: &RenewParams) -> Result<Vec<DryRunError>, GandiError> {
+        let mut p = params.to_struct();
+        p.insert("--dry-run", true);
+        let v = self.call("paas.renew", vec![Value::Int(id), Value::Struct(p)])?;
+        self.dry_run_reply("paas.renew", v)
     }
 
     /// `paas.delete(id)`.
