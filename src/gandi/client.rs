@@ -302,7 +302,8 @@ impl Gandi {
     /// Rebuilds a client error whose text would show the key (a server or proxy echoing the
     /// request), with the key replaced.
     fn redact_error(&self, e: ClientError) -> ClientError {
-        if self.key.expose().chars().count() < 4 || !e.to_string().contains(self.key.expose()) {
+        // Debug shows every field (Display leaves some out, such as an HTTP body excerpt).
+        if self.key.expose().chars().count() < 4 || !format!("{e:?}").contains(self.key.expose()) {
             return e;
         }
         let r = |s: String| self.key.redact(&s);
@@ -337,9 +338,12 @@ impl Gandi {
             ClientError::Decode(DecodeError::Entity { name, pos }) => {
                 ClientError::Decode(DecodeError::Entity { name: r(name), pos })
             }
-            other => {
+            // Anything else (an encode error quoting a param, say) keeps its message and whether
+            // it may have been applied, in a variant that can carry the redacted text.
+            other if other.maybe_applied() => {
                 ClientError::Transport { url: r(self.client.url().to_owned()), message: r(other.to_string()) }
             }
+            other => ClientError::Config(r(other.to_string())),
         }
     }
 
