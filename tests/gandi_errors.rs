@@ -282,3 +282,13 @@ fn the_call_log_sees_every_call_with_secrets_redacted() {
     assert!(matches!(&last.outcome, CallOutcome::Error(m) if m.contains("version.info")), "{last:?}");
     assert_eq!(last.status, None);
 }
+
+#[test]
+fn a_bad_endpoint_is_a_setup_error() {
+    let err = Gandi::new("ftp://example.com/", KEY, ClientConfig::default()).unwrap_err();
+    assert!(matches!(err, GandiError::Setup(_)), "{err:?}");
+    assert!(err.to_string().starts_with("cannot set up the Gandi client: "), "{err}");
+    let err = Gandi::new("http://192.0.2.1/xmlrpc/", KEY, ClientConfig::default()).unwrap_err();
+    assert!(err.to_string().contains("192.0.2.1"), "{err}");
+    assert!(!err.maybe_applied() && !err.is_fault());
+}

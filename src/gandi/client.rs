@@ -169,11 +169,11 @@ fn filter_arg(filter: &Struct) -> Vec<Value> {
 }
 
 impl Gandi {
-    /// A client for the API at `url` with `key`. Fails as [`Client::new`] does (bad URL, plain
-    /// http to a non-loopback host, unreadable CA file); nothing is sent.
+    /// A client for the API at `url` with `key`. Fails with [`GandiError::Setup`] when
+    /// [`Client::new`] does (bad URL, plain http to a non-loopback host, unreadable CA file);
+    /// nothing is sent.
     pub fn new(url: &str, key: impl Into<ApiKey>, config: ClientConfig) -> Result<Gandi, GandiError> {
-        let client = Client::new(url, config)
-            .map_err(|source| GandiError::Transport { method: String::new(), source })?;
+        let client = Client::new(url, config).map_err(GandiError::Setup)?;
         Ok(Gandi { client, key: key.into(), hook: None })
     }
 
