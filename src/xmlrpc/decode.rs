@@ -8,8 +8,9 @@
 //!
 //! Strict in safety: any DOCTYPE is refused, as is any entity other than the five predefined ones
 //! and character references (so entity bombs cannot expand); nesting is limited while parsing
-//! ([`Limits::max_depth`]); the body is capped after decompression ([`Limits::max_body`]).
-//! The decoder never recurses, so no input can overflow the stack.
+//! ([`Limits::max_depth`]); the body is capped before and after decompression
+//! ([`Limits::max_body`]). A call's `methodName` must be 1–256 of `A-Z a-z 0-9 _ . : /`, as the
+//! encoder requires. The decoder never recurses, so no input can overflow the stack.
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -19,7 +20,7 @@ use quick_xml::events::{BytesRef, Event};
 use quick_xml::reader::Reader;
 
 use super::datetime::DateTime;
-use super::encode::is_xml_char;
+use super::encode::{is_valid_method_name, is_xml_char};
 use super::value::{Fault, Struct, Value};
 
 /// Safety limits applied while decoding.
@@ -152,10 +153,12 @@ pub fn decode_call_with(body: &[u8], limits: &Limits) -> Result<MethodCall, Deco
     }
 }
 
-/// Decompresses `body` if it starts with the gzip magic, reading at most `max` bytes of output;
-/// otherwise checks it against `max` and returns it as is.
+/// Checks `body` against `max`, then decompresses it if it starts with the gzip magic, reading
+/// at most `max` bytes of output; a plain body is returned as is.
 pub fn gunzip_capped(body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, DecodeError> {
-    if body.starts_with(&[0x1f, 0x8b]) {
+    if body.len() > max {
+        Err(DecodeError::TooLarge { limit: max })
+    } else if body.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         let mut dec = flate2::read::MultiGzDecoder::new(body).take(max as u64 + 1);
         dec.read_to_end(&mut out).map_err(|e| DecodeError::Gzip(e.to_string()))?;
@@ -163,8 +166,6 @@ pub fn gunzip_capped(body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, DecodeErr
             return Err(DecodeError::TooLarge { limit: max });
         }
         Ok(Cow::Owned(out))
-    } else if body.len() > max {
-        Err(DecodeError::TooLarge { limit: max })
     } else {
         Ok(Cow::Borrowed(body))
     }
@@ -172,7 +173,12 @@ pub fn gunzip_capped(body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, DecodeErr
 
 /// Turns the body into UTF-8 text according to its BOM and XML declaration.
 fn to_utf8(body: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
-    if body.starts_with(&[0xFE, 0xFF]) || body.starts_with(&[0xFF, 0xFE]) {
+    // With a byte-order mark, or without one: `<` followed or preceded by a NUL (XML 1.0 appendix F).
+    if body.starts_with(&[0xFE, 0xFF])
+        || body.starts_with(&[0xFF, 0xFE])
+        || body.starts_with(&[b'<', 0])
+        || body.starts_with(&[0, b'<'])
+    {
         return Err(DecodeError::Encoding("UTF-16".into()));
     }
     let body = body.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(body);
@@ -307,6 +313,8 @@ struct Parser<'a> {
     method: Option<String>,
     params: Vec<Value>,
     result: Option<Response>,
+    /// Whether a `<params>` element has been opened (an empty one leaves no other trace).
+    params_seen: bool,
     root_done: bool,
 }
 
@@ -342,6 +350,7 @@ impl<'a> Parser<'a> {
             method: None,
             params: Vec::new(),
             result: None,
+            params_seen: false,
             root_done: false,
         }
     }
@@ -495,9 +504,10 @@ impl<'a> Parser<'a> {
                     self.stack.push(Ctx::MethodName);
                 }
                 (_, b"params") => {
-                    if self.result.is_some() || (self.kind == Kind::Call && !self.params.is_empty()) {
+                    if self.result.is_some() || self.params_seen {
                         return Err(self.protocol("more than one <params> or <fault>"));
                     }
+                    self.params_seen = true;
                     if empty && self.kind == Kind::Response {
                         return Err(self.protocol("a response's <params> must hold exactly one <param>"));
                     }
@@ -568,6 +578,12 @@ impl<'a> Parser<'a> {
                 if name.is_empty() {
                     return Err(self.protocol("empty <methodName>"));
                 }
+                if !is_valid_method_name(name) {
+                    let shown: String = name.chars().take(64).collect();
+                    return Err(self.protocol(format!(
+                        "invalid method name {shown:?}: use 1 to 256 of the characters A-Z a-z 0-9 _ . : /"
+                    )));
+                }
                 self.method = Some(name.to_owned());
             }
             Ctx::Params => {
@@ -579,8 +595,6 @@ impl<'a> Parser<'a> {
                         )));
                     }
                     self.result = Some(Ok(self.params.pop().unwrap_or_default()));
-                } else if self.params.is_empty() {
-                    // Remember that <params> was seen, for the duplicate check.
                 }
             }
             Ctx::Param(v) => {
@@ -749,7 +763,8 @@ const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::n
 /// Parses an optionally signed decimal integer (leading zeros allowed) into an i64.
 fn parse_int(t: &str) -> Option<i64> {
     let digits = t.strip_prefix('+').unwrap_or(t);
-    if digits.is_empty() || digits.starts_with('+') {
+    // After a `+`, `str::parse` would still accept a second sign (`+-1`).
+    if digits.is_empty() || (digits.len() < t.len() && digits.starts_with(['+', '-'])) {
         return None;
     }
     digits.parse().ok()

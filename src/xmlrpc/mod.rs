@@ -19,9 +19,11 @@
 pub mod datetime;
 pub mod decode;
 pub mod encode;
+mod serde;
 pub mod server;
 pub mod value;
 
+pub use self::serde::{SerdeError, from_value, from_value_ref, to_value};
 pub use datetime::{DateTime, DateTimeError};
 pub use decode::{
     DecodeError, Limits, MethodCall, Response, decode_call, decode_call_with, decode_response,
