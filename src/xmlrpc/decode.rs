@@ -381,12 +381,25 @@ impl<'a> Parser<'a> {
                 }
                 Event::End(_) => self.close()?,
                 Event::Text(t) => {
-                    let content = t.xml10_content();
-                    self.on_text(&content)?;
+                    // Fast paths: whitespace between elements is dropped without normalising
+                    // it, and text without `\r` needs no end-of-line normalisation (so no copy).
+                    let raw: &str = &t;
+                    if !self.collecting() && is_xml_space(raw) {
+                        continue;
+                    }
+                    if raw.as_bytes().contains(&b'\r') {
+                        self.on_text(&t.xml10_content())?;
+                    } else {
+                        self.on_text(raw)?;
+                    }
                 }
                 Event::CData(c) => {
-                    let content = c.xml10_content();
-                    self.on_text(&content)?;
+                    let raw: &str = &c;
+                    if raw.as_bytes().contains(&b'\r') {
+                        self.on_text(&c.xml10_content())?;
+                    } else {
+                        self.on_text(raw)?;
+                    }
                 }
                 Event::GeneralRef(r) => self.on_ref(&r)?,
                 Event::DocType(_) => return Err(DecodeError::Doctype { pos: self.pos() }),
@@ -424,7 +437,7 @@ impl<'a> Parser<'a> {
         if self.collecting() {
             self.text.push_str(t);
             Ok(())
-        } else if t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        } else if is_xml_space(t) {
             Ok(())
         } else if self.stack.is_empty() {
             Err(self.protocol("text outside the root element"))
@@ -529,7 +542,7 @@ impl<'a> Parser<'a> {
                 self.stack.push(Ctx::Value { typed: None });
             }
             Some(Ctx::Value { typed: None }) => {
-                if !self.text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+                if !is_xml_space(&self.text) {
                     return Err(self.protocol("text mixed with a type element inside <value>"));
                 }
                 self.text.clear();
@@ -611,7 +624,7 @@ impl<'a> Parser<'a> {
             Ctx::Value { typed } => {
                 let v = match typed {
                     Some(v) => {
-                        if !self.text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+                        if !is_xml_space(&self.text) {
                             return Err(self.protocol("text mixed with a type element inside <value>"));
                         }
                         v
@@ -677,6 +690,11 @@ impl<'a> Parser<'a> {
         }
         Ok(())
     }
+}
+
+/// Whether `t` is only XML whitespace (space, tab, line feed, carriage return).
+fn is_xml_space(t: &str) -> bool {
+    t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 fn ctx_name(c: &Ctx) -> &'static str {
@@ -818,5 +836,42 @@ mod tests {
         );
         assert_eq!(v.as_struct().unwrap().len(), 1);
         assert_eq!(v.get("a"), Some(&Value::from("2")));
+    }
+
+    #[test]
+    fn crlf_documents_decode_like_lf_ones() {
+        // A Windows peer's document: CRLF between elements and inside values, CR alone too.
+        let lf = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><struct>\n<member>\n\
+                  <name>a</name>\n<value><string>x\ny\nz</string></value>\n</member>\n<member>\n<name>b</name>\n\
+                  <value>u\nv</value>\n</member>\n<member>\n<name>c</name>\n<value><string><![CDATA[p\nq]]></string>\
+                  </value>\n</member>\n<member>\n<name>d</name>\n<value>\n<int>\n7\n</int>\n</value>\n</member>\n\
+                  </struct></value>\n</param>\n</params>\n</methodResponse>\n";
+        let crlf = lf.replace('\n', "\r\n").replace("x\r\ny\r\nz", "x\r\ny\rz");
+        assert!(crlf.contains("x\r\ny\rz") && !crlf.contains(">\n"), "{crlf}");
+        let want = Value::from(
+            Struct::new().with("a", "x\ny\nz").with("b", "u\nv").with("c", "p\nq").with("d", Value::Int(7)),
+        );
+        assert_eq!(resp(lf), want);
+        assert_eq!(resp(&crlf), want);
+    }
+
+    #[test]
+    fn text_around_type_elements_is_still_refused() {
+        for (body, want) in [
+            ("<value>x<string>s</string></value>", "text mixed with a type element"),
+            ("<value>\r\n&amp;<string>s</string></value>", "text mixed with a type element"),
+            ("<value><![CDATA[x]]><int>1</int></value>", "text mixed with a type element"),
+            ("<value><string>s</string>x</value>", "unexpected text \"x\""),
+            ("<value><string>s</string>\r\n<![CDATA[y]]></value>", "unexpected text \"y\""),
+        ] {
+            let doc = format!("<methodResponse><params><param>{body}</param></params></methodResponse>");
+            let e = decode_response(doc.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains(want), "{body}: {e}");
+        }
+        let e = decode_response(
+            b"<methodResponse><params>\r\nstray\r\n<param><value/></param></params></methodResponse>",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("unexpected text \"stray\""), "{e}");
     }
 }
