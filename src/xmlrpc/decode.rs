@@ -316,7 +316,15 @@ struct Parser<'a> {
     /// Whether a `<params>` element has been opened (an empty one leaves no other trace).
     params_seen: bool,
     root_done: bool,
+    /// Member counts of the structs last closed at each nesting depth, used as the capacity of
+    /// the next struct at that depth: lists of like records then grow no vector.
+    struct_hints: [usize; HINT_DEPTHS],
 }
+
+/// How many nesting depths keep a struct size hint.
+const HINT_DEPTHS: usize = 16;
+/// The largest capacity a hint asks for.
+const MAX_HINT: usize = 256;
 
 const TAG_NAMES: [(&str, Scalar); 8] = [
     ("int", Scalar::Int),
@@ -352,6 +360,7 @@ impl<'a> Parser<'a> {
             result: None,
             params_seen: false,
             root_done: false,
+            struct_hints: [0; HINT_DEPTHS],
         }
     }
 
@@ -548,7 +557,10 @@ impl<'a> Parser<'a> {
                 self.text.clear();
                 match name {
                     b"array" => self.push_compound(Ctx::Array(None))?,
-                    b"struct" => self.push_compound(Ctx::Struct(Vec::new()))?,
+                    b"struct" => {
+                        let hint = self.struct_hints.get(self.depth).copied().unwrap_or(0);
+                        self.push_compound(Ctx::Struct(Vec::with_capacity(hint)))?;
+                    }
                     _ => match Scalar::from_local(name) {
                         Some(s) => {
                             let pos = self.pos();
@@ -647,8 +659,15 @@ impl<'a> Parser<'a> {
                 Some(Ctx::Array(slot)) => *slot = Some(items),
                 _ => return Err(self.protocol("<data> outside <array>")),
             },
-            Ctx::Struct(members) => {
+            Ctx::Struct(mut members) => {
                 self.depth -= 1;
+                if let Some(hint) = self.struct_hints.get_mut(self.depth) {
+                    *hint = members.len().min(MAX_HINT);
+                }
+                // A hint that overshot must not leave the value holding the slack.
+                if members.capacity() > 4 && members.len() < members.capacity() / 2 {
+                    members.shrink_to_fit();
+                }
                 let mut s = Struct(members);
                 s.dedup_last_wins();
                 self.set_typed(Value::Struct(s));
@@ -873,5 +892,33 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("unexpected text \"stray\""), "{e}");
+    }
+
+    #[test]
+    fn struct_capacity_follows_the_previous_struct_at_its_depth() {
+        fn member(i: usize) -> String {
+            format!("<member><name>m{i}</name><value><int>{i}</int></value></member>")
+        }
+        fn record(n: usize) -> String {
+            format!("<value><struct>{}</struct></value>", (0..n).map(member).collect::<String>())
+        }
+        // Like records, then a big one, then an empty one, then like records again.
+        let sizes = [15, 15, 15, 200, 0, 1, 15, 15];
+        let body = format!("<value><array><data>{}</data></array></value>", sizes.map(record).concat());
+        let v = one(&body);
+        let items = v.as_array().unwrap();
+        assert_eq!(items.len(), sizes.len());
+        for (item, &n) in items.iter().zip(&sizes) {
+            let s = item.as_struct().unwrap();
+            assert_eq!(s.len(), n);
+            for (i, (k, v)) in s.iter().enumerate() {
+                assert_eq!((k, v), (format!("m{i}").as_str(), &Value::Int(i as i64)));
+            }
+            // No struct keeps more than twice its size (nor 4 slots when smaller).
+            assert!(s.0.capacity() <= (2 * n).max(4), "{n} members, capacity {}", s.0.capacity());
+        }
+        // Records after the first of a kind are sized exactly.
+        assert_eq!(items[1].as_struct().unwrap().0.capacity(), 15);
+        assert_eq!(items[7].as_struct().unwrap().0.capacity(), 15);
     }
 }
