@@ -641,7 +641,8 @@ impl<'a> Parser<'a> {
                         }
                         v
                     }
-                    None => Value::String(std::mem::take(&mut self.text)),
+                    // Copied out at its exact size; the buffer stays for the next text.
+                    None => Value::String(self.text.as_str().to_owned()),
                 };
                 self.text.clear();
                 self.deliver(v)?;
@@ -682,7 +683,8 @@ impl<'a> Parser<'a> {
                 }
             }
             Ctx::Name => {
-                let name = std::mem::take(&mut self.text);
+                let name = self.text.as_str().to_owned();
+                self.text.clear();
                 match self.stack.last_mut() {
                     Some(Ctx::Member(slot @ None, None)) => *slot = Some(name),
                     _ => return Err(self.protocol("misplaced <name>")),
@@ -920,5 +922,25 @@ mod tests {
         // Records after the first of a kind are sized exactly.
         assert_eq!(items[1].as_struct().unwrap().0.capacity(), 15);
         assert_eq!(items[7].as_struct().unwrap().0.capacity(), 15);
+    }
+
+    #[test]
+    fn names_and_untyped_strings_hold_exactly_their_text() {
+        let long = "L".repeat(5000);
+        let v = one(&format!(
+            "<value><struct><member><name>first</name><value><string>{long}</string></value></member>\
+             <member><name>n</name><value>u&amp;v</value></member>\
+             <member><name>e</name><value></value></member></struct></value>"
+        ));
+        let s = v.as_struct().unwrap();
+        assert_eq!(s.get("first").and_then(Value::as_str), Some(long.as_str()));
+        assert_eq!(s.get("n").and_then(Value::as_str), Some("u&v"));
+        assert_eq!(s.get("e").and_then(Value::as_str), Some(""));
+        for (name, value) in &s.0 {
+            assert_eq!(name.capacity(), name.len(), "{name}");
+            if let Value::String(text) = value {
+                assert_eq!(text.capacity(), text.len(), "{name}");
+            }
+        }
     }
 }
