@@ -4,6 +4,8 @@
 //! - `raw scan`: a bare quick-xml `read_event()` loop over the UTF-8-checked text (the practical
 //!   limit of any decoder built on quick-xml);
 //! - `gandish`: [`gandish::xmlrpc::decode_response`] into the generic `Value` tree;
+//! - `typed`: the same, then [`gandish::xmlrpc::from_value`] into `Vec<Paas>` (typed structs,
+//!   `Option<DateTime>` for the nil-able date);
 //! - `dxr`: the `dxr` crate's `MethodResponse::from_xml` (quick-xml's serde deserializer);
 //! - `xmlrpc`: the `xmlrpc` crate's response parser (xml-rs), reached through `Request::call`
 //!   with a transport that replays the bytes.
@@ -16,14 +18,14 @@
 //! Options:
 //! - `--sizes 10,1000,10000`: which payloads (generated with `python3 benches/fixtures.py` if
 //!   missing);
-//! - `--decoders raw,gandish,dxr,xmlrpc`: which rows;
+//! - `--decoders raw,gandish,typed,dxr,xmlrpc`: which rows;
 //! - `--budget SECS` (default 2): timed seconds per decoder and size, at least 5 and at most 2000
 //!   iterations; `--iters K` fixes the count instead;
 //! - `--data DIR`: where the payloads live (default `target/bench-data`);
 //! - `--json`: print one machine-readable JSON document instead of the table;
-//! - `--canonical OUT --input FILE`: decode FILE with gandish, write its canonical JSON (sorted
-//!   keys, compact separators, dates as `YYYYMMDDTHH:MM:SS`, base64 as a base64 string) to OUT
-//!   (`-` for stdout) and exit.
+//! - `--canonical OUT --input FILE [--typed]`: decode FILE with gandish, write its canonical JSON
+//!   (sorted keys, compact separators, dates as `YYYYMMDDTHH:MM:SS`, base64 as a base64 string)
+//!   to OUT (`-` for stdout) and exit; with `--typed`, decode into `Vec<Paas>` and write that.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -33,9 +35,10 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use gandish::xmlrpc::{Value, decode_response};
+use gandish::xmlrpc::{DateTime, Value, decode_response, from_value};
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
+use serde::{Deserialize, Serialize};
 
 const DEFAULT_SIZES: [usize; 3] = [10, 1000, 10000];
 
@@ -73,6 +76,47 @@ impl Expect {
     }
 }
 
+/// The typed target: one `paas.list` record. Fields are in alphabetical order of their wire names,
+/// so that serialising to JSON gives the canonical form.
+#[derive(Debug, Deserialize, Serialize)]
+struct Paas {
+    catalog_name: String,
+    console: String,
+    data_disk_additional_size: i64,
+    datacenter_id: i64,
+    date_end: DateTime,
+    date_end_commitment: Option<DateTime>,
+    date_start: DateTime,
+    id: i64,
+    name: String,
+    need_upgrade: bool,
+    servers: Vec<PaasServer>,
+    size: String,
+    snapshot_profile: Option<SnapshotProfile>,
+    state: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+impl Paas {
+    /// How many fields a record has.
+    const FIELDS: u64 = 15;
+}
+
+/// An item of `Paas::servers`.
+#[derive(Debug, Deserialize, Serialize)]
+struct PaasServer {
+    id: i64,
+    uuid: i64,
+}
+
+/// `Paas::snapshot_profile` when it is not nil.
+#[derive(Debug, Deserialize, Serialize)]
+struct SnapshotProfile {
+    id: i64,
+    name: String,
+}
+
 /// One payload and what decoding it must give.
 struct Fixture {
     n: usize,
@@ -84,17 +128,19 @@ struct Fixture {
 enum Decoder {
     Raw,
     Gandish,
+    Typed,
     Dxr,
     XmlRpc,
 }
 
 impl Decoder {
-    const ALL: [Decoder; 4] = [Decoder::Raw, Decoder::Gandish, Decoder::Dxr, Decoder::XmlRpc];
+    const ALL: [Decoder; 5] = [Decoder::Raw, Decoder::Gandish, Decoder::Typed, Decoder::Dxr, Decoder::XmlRpc];
 
     fn key(self) -> &'static str {
         match self {
             Decoder::Raw => "raw",
             Decoder::Gandish => "gandish",
+            Decoder::Typed => "typed",
             Decoder::Dxr => "dxr",
             Decoder::XmlRpc => "xmlrpc",
         }
@@ -104,6 +150,7 @@ impl Decoder {
         match self {
             Decoder::Raw => "raw quick-xml scan",
             Decoder::Gandish => "gandish -> Value",
+            Decoder::Typed => "gandish -> Vec<Paas>",
             Decoder::Dxr => "dxr 0.9 -> Value",
             Decoder::XmlRpc => "xmlrpc 0.15 -> Value",
         }
@@ -125,6 +172,7 @@ impl Decoder {
                 return Ok(format!("{events} events"));
             }
             Decoder::Gandish => summarise_gandish(&decode_gandish(&fx.bytes)?)?,
+            Decoder::Typed => summarise_typed(&decode_typed(&fx.bytes)?),
             Decoder::Dxr => summarise_dxr(&decode_dxr(&fx.bytes)?)?,
             Decoder::XmlRpc => summarise_xmlrpc(&decode_xmlrpc(&fx.bytes)?)?,
         };
@@ -148,6 +196,7 @@ impl Decoder {
         match self {
             Decoder::Raw => timed(|| raw_scan(bytes).expect("verified")),
             Decoder::Gandish => timed(|| decode_gandish(bytes).expect("verified")),
+            Decoder::Typed => timed(|| decode_typed(bytes).expect("verified")),
             Decoder::Dxr => timed(|| decode_dxr(bytes).expect("verified")),
             Decoder::XmlRpc => timed(|| decode_xmlrpc(bytes).expect("verified")),
         }
@@ -180,6 +229,10 @@ fn decode_gandish(bytes: &[u8]) -> Result<Value, String> {
         Ok(Err(fault)) => Err(format!("fault: {fault}")),
         Err(e) => Err(e.to_string()),
     }
+}
+
+fn decode_typed(bytes: &[u8]) -> Result<Vec<Paas>, String> {
+    from_value(decode_gandish(bytes)?).map_err(|e| e.to_string())
 }
 
 fn decode_dxr(bytes: &[u8]) -> Result<dxr::Value, String> {
@@ -258,6 +311,22 @@ fn summarise_gandish(v: &Value) -> Result<Expect, String> {
             datetimes: s.iter().filter(|(_, v)| v.as_datetime().is_some()).count(),
         })
     }))
+}
+
+fn summarise_typed(records: &[Paas]) -> Expect {
+    let mut e = Expect::default();
+    for r in records {
+        e.records += 1;
+        // A record missing a required field fails to deserialise, so each has all 15.
+        e.members += Paas::FIELDS;
+        e.id_sum += r.id;
+        e.name_len_sum += r.name.chars().count() as u64;
+        e.server_id_sum += r.servers.iter().map(|s| s.id).sum::<i64>();
+        e.commitment_nils += u64::from(r.date_end_commitment.is_none());
+        e.upgrades += u64::from(r.need_upgrade);
+        e.datetimes += 2 + u64::from(r.date_end_commitment.is_some());
+    }
+    e
 }
 
 fn summarise_dxr(v: &dxr::Value) -> Result<Expect, String> {
@@ -361,11 +430,17 @@ fn json_string(s: &str, out: &mut String) {
     out.push_str(&serde_json::to_string(s).expect("a str always serialises"));
 }
 
-fn run_canonical(input: &Path, output: &str) -> Result<(), String> {
+fn run_canonical(input: &Path, output: &str, typed: bool) -> Result<(), String> {
     let bytes = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let value = decode_gandish(&bytes).map_err(|e| format!("{}: {e}", input.display()))?;
-    let mut json = String::with_capacity(bytes.len());
-    canonical_json(&value, &mut json);
+    let mut json = if typed {
+        let records = decode_typed(&bytes).map_err(|e| format!("{}: {e}", input.display()))?;
+        serde_json::to_string(&records).map_err(|e| e.to_string())?
+    } else {
+        let value = decode_gandish(&bytes).map_err(|e| format!("{}: {e}", input.display()))?;
+        let mut json = String::with_capacity(bytes.len());
+        canonical_json(&value, &mut json);
+        json
+    };
     json.push('\n');
     if output == "-" {
         print!("{json}");
@@ -514,6 +589,7 @@ struct Args {
     json: bool,
     canonical: Option<String>,
     input: Option<PathBuf>,
+    typed: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -526,6 +602,7 @@ fn parse_args() -> Result<Args, String> {
         json: false,
         canonical: None,
         input: None,
+        typed: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -544,10 +621,9 @@ fn parse_args() -> Result<Args, String> {
                 a.decoders = val("--decoders")?
                     .split(',')
                     .map(|s| {
-                        Decoder::ALL
-                            .into_iter()
-                            .find(|d| d.key() == s.trim())
-                            .ok_or(format!("--decoders: unknown decoder {s:?} (raw, gandish, dxr, xmlrpc)"))
+                        Decoder::ALL.into_iter().find(|d| d.key() == s.trim()).ok_or(format!(
+                            "--decoders: unknown decoder {s:?} (raw, gandish, typed, dxr, xmlrpc)"
+                        ))
                     })
                     .collect::<Result<_, _>>()?;
             }
@@ -568,6 +644,7 @@ fn parse_args() -> Result<Args, String> {
             "--data" => a.data = PathBuf::from(val("--data")?),
             "--canonical" => a.canonical = Some(val("--canonical")?),
             "--input" => a.input = Some(PathBuf::from(val("--input")?)),
+            "--typed" => a.typed = true,
             other if other.starts_with("--") => return Err(format!("unknown option {other}")),
             // A filter argument from `cargo bench NAME`: ignored.
             _ => {}
@@ -590,7 +667,7 @@ fn run() -> Result<(), String> {
     let args = parse_args()?;
     if let Some(out) = &args.canonical {
         let input = args.input.as_deref().ok_or("--canonical needs --input FILE")?;
-        return run_canonical(input, out);
+        return run_canonical(input, out, args.typed);
     }
     let fixtures = load_fixtures(&args.data, &args.sizes)?;
     let mut all = Vec::new();
@@ -643,16 +720,22 @@ fn print_table(fx: &Fixture, stats: &[Stats]) {
             s.iters
         );
     }
-    if let Some(g) = find(stats, Decoder::Gandish) {
+    for ours in [Decoder::Gandish, Decoder::Typed] {
+        let Some(g) = find(stats, ours) else { continue };
         if let Some(c) = faster_crate(stats) {
             println!(
-                "gandish vs faster crate ({}): {:.2}x (target >= 1.5x)",
+                "{} vs faster crate ({}): {:.2}x (target >= 1.5x)",
+                ours.label(),
                 c.decoder.key(),
                 c.median / g.median
             );
         }
         if let Some(r) = raw {
-            println!("gandish vs raw scan: {:.0}% of its speed (target >= 60%)", 100.0 * r.median / g.median);
+            println!(
+                "{} vs raw scan: {:.0}% of its speed (target >= 60%)",
+                ours.label(),
+                100.0 * r.median / g.median
+            );
         }
     }
 }

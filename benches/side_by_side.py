@@ -4,9 +4,11 @@
 1. Same bytes: the payloads of benches/fixtures.py (generated if missing), checked against the
    sha256 recorded in target/bench-data/manifest.json.
 2. Same end product: Python `xmlrpc.client.loads(data, use_builtin_types=True)`; Rust gandish's
-   `decode_response` into its `Value` tree (plus the other Rust rows of the bench, for reference).
+   `decode_response` into its `Value` tree, and the same followed by `from_value` into typed
+   `Vec<Paas>` (plus the other Rust rows of the bench, for reference).
 3. Correctness gate before any timing: both sides write canonical JSON (sorted keys, compact
-   separators, dates as YYYYMMDDTHH:MM:SS) and the two must be byte-identical.
+   separators, dates as YYYYMMDDTHH:MM:SS) and Python's must be byte-identical to gandish's, for
+   the Value tree and for the typed structs alike.
 4. Timing: Python in-process with time.perf_counter, GC on (and off with --gc-off too), warm-up then
    K iterations, dropping each result outside the clock; Rust by its bench binary
    (`cargo bench --bench decode -- --json`), built here with `cargo bench --no-run`.
@@ -117,22 +119,24 @@ def gate(exe, sizes, fx):
     for n in sizes:
         path, data, entry = fx[n]
         py = canonical(python_decode(data))
-        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
-            out = tmp.name
-        try:
-            subprocess.run([exe, "--canonical", out, "--input", path], check=True)
-            with open(out, encoding="utf-8") as f:
-                rs = f.read()
-        finally:
-            os.unlink(out)
-        if py != rs:
-            at = next((i for i, (a, b) in enumerate(zip(py, rs)) if a != b), min(len(py), len(rs)))
-            sys.exit(f"N={n}: canonical JSON differs at character {at}:\n  python: {py[max(0, at - 60):at + 60]!r}\n"
-                     f"  rust:   {rs[max(0, at - 60):at + 60]!r}\nno timing for a decoder that disagrees")
+        for mode in ([], ["--typed"]):
+            with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
+                out = tmp.name
+            try:
+                subprocess.run([exe, "--canonical", out, "--input", path] + mode, check=True)
+                with open(out, encoding="utf-8") as f:
+                    rs = f.read()
+            finally:
+                os.unlink(out)
+            if py != rs:
+                at = next((i for i, (a, b) in enumerate(zip(py, rs)) if a != b), min(len(py), len(rs)))
+                sys.exit(f"N={n}{' typed' if mode else ''}: canonical JSON differs at character {at}:\n"
+                         f"  python: {py[max(0, at - 60):at + 60]!r}\n  rust:   {rs[max(0, at - 60):at + 60]!r}\n"
+                         "no timing for a decoder that disagrees")
         records = json.loads(py)
         if len(records) != entry["expect"]["records"]:
             sys.exit(f"N={n}: {len(records)} records decoded, {entry['expect']['records']} expected")
-        print(f"N={n}: canonical JSON identical ({len(py)} chars, sha256 "
+        print(f"N={n}: canonical JSON identical for Value and typed ({len(py)} chars, sha256 "
               f"{hashlib.sha256(py.encode()).hexdigest()[:16]}...)", file=sys.stderr)
 
 
@@ -237,12 +241,14 @@ def main():
             vs_raw = f"{100 * raw / r['median_ms']:.0f}%" if raw else "-"
             print(f"{r['label']:<34}{r['min_ms']:>10.3f}{r['median_ms']:>11.3f}{r['p90_ms']:>10.3f}"
                   f"{r['mb_per_s']:>9.1f}{r['x_python']:>9.1f}x{vs_raw:>8}{r['iters']:>7}")
-        g = by.get("gandish")
-        if g:
-            crates = [by[k] for k in ("dxr", "xmlrpc") if k in by]
+        crates = [by[k] for k in ("dxr", "xmlrpc") if k in by]
+        best = min(crates, key=lambda r: r["median_ms"]) if crates else None
+        for key in ("gandish", "typed"):
+            g = by.get(key)
+            if not g:
+                continue
             checks = [("vs Python", g["x_python"], TARGET_VS_PYTHON, "x")]
-            if crates:
-                best = min(crates, key=lambda r: r["median_ms"])
+            if best:
                 checks.append((f"vs faster crate ({best['decoder']})", best["median_ms"] / g["median_ms"],
                                TARGET_VS_CRATE, "x"))
             if raw:
@@ -251,8 +257,8 @@ def main():
                 ok = got >= want
                 shown = f"{got:.2f}x (target >= {want}x)" if unit == "x" else \
                     f"{100 * got:.0f}% (target >= {100 * want:.0f}%)"
-                print(f"  gandish {name}: {shown} {'OK' if ok else 'MISSED'}")
-                verdicts.append(dict(n=n, check=name, value=got, target=want, ok=ok))
+                print(f"  {g['label']} {name}: {shown} {'OK' if ok else 'MISSED'}")
+                verdicts.append(dict(n=n, decoder=key, check=name, value=got, target=want, ok=ok))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"env": env, "rows": rows, "targets": verdicts}, f, indent=2)
