@@ -382,13 +382,18 @@ impl<'a> Parser<'a> {
                 Event::Start(e) => {
                     let local = e.local_name();
                     self.open(local.as_ref().as_bytes(), false)?;
+                    self.skip_blanks_unless_collecting();
                 }
                 Event::Empty(e) => {
                     let local = e.local_name();
                     self.open(local.as_ref().as_bytes(), true)?;
                     self.close()?;
+                    self.skip_blanks_unless_collecting();
                 }
-                Event::End(_) => self.close()?,
+                Event::End(_) => {
+                    self.close()?;
+                    self.skip_blanks_unless_collecting();
+                }
                 Event::Text(t) => {
                     // Fast paths: whitespace between elements is dropped without normalising
                     // it, and text without `\r` needs no end-of-line normalisation (so no copy).
@@ -433,6 +438,14 @@ impl<'a> Parser<'a> {
                 Ok(Doc::Call(MethodCall { method, params: std::mem::take(&mut self.params) }))
             }
         }
+    }
+
+    /// Lets quick-xml drop leading whitespace of text (so whitespace-only text yields no event at
+    /// all) wherever the open element does not collect text; where it does, text is kept whole.
+    /// Non-blank text in the wrong place still arrives (less its leading blanks) and is refused.
+    fn skip_blanks_unless_collecting(&mut self) {
+        let skip = !self.collecting();
+        self.reader.config_mut().trim_text_start = skip;
     }
 
     fn collecting(&self) -> bool {
@@ -942,5 +955,32 @@ mod tests {
                 assert_eq!(text.capacity(), text.len(), "{name}");
             }
         }
+    }
+
+    #[test]
+    fn blanks_are_skipped_only_where_no_text_is_collected() {
+        // Leading blanks of strings, untyped values and names are kept.
+        let v =
+            one("<value><struct>\n  <member>\n  <name>  n</name>\n  <value>\n  y</value>\n  </member>\n  \
+             <member><name>s</name><value><string>\n\t x</string></value></member>\n</struct>\n</value>");
+        assert_eq!(v.get("  n"), Some(&Value::from("\n  y")));
+        assert_eq!(v.get("s"), Some(&Value::from("\n\t x")));
+        // Stray text is refused where it ends, as before, blanks or not.
+        for (stray, shown) in [("\n  stray  \n", "\"stray\""), ("x", "\"x\"")] {
+            let doc = format!(
+                "<methodResponse><params><param><value><struct>{stray}<member><name>a</name><value/></member>\
+                 </struct></value></param></params></methodResponse>"
+            );
+            let at = doc.find("<member>").unwrap();
+            let e = decode_response(doc.as_bytes()).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("not a valid XML-RPC methodResponse at byte {at}: unexpected text {shown}"),
+                "{stray:?}"
+            );
+        }
+        let e = decode_response(b"<methodResponse><params><param><value><array>\n  &amp;<data/></array></value></param></params></methodResponse>")
+            .unwrap_err();
+        assert!(e.to_string().contains("unexpected character data '&'"), "{e}");
     }
 }
