@@ -316,6 +316,8 @@ struct Parser<'a> {
     /// Whether a `<params>` element has been opened (an empty one leaves no other trace).
     params_seen: bool,
     root_done: bool,
+    /// Whether the innermost open element collects text (see [`Parser::set_collects`]).
+    collects: bool,
     /// Member counts of the structs last closed at each nesting depth, used as the capacity of
     /// the next struct at that depth: lists of like records then grow no vector.
     struct_hints: [usize; HINT_DEPTHS],
@@ -360,6 +362,7 @@ impl<'a> Parser<'a> {
             result: None,
             params_seen: false,
             root_done: false,
+            collects: false,
             struct_hints: [0; HINT_DEPTHS],
         }
     }
@@ -382,23 +385,23 @@ impl<'a> Parser<'a> {
                 Event::Start(e) => {
                     let local = e.local_name();
                     self.open(local.as_ref().as_bytes(), false)?;
-                    self.skip_blanks_unless_collecting();
+                    self.set_collects(self.collecting());
                 }
                 Event::Empty(e) => {
                     let local = e.local_name();
                     self.open(local.as_ref().as_bytes(), true)?;
                     self.close()?;
-                    self.skip_blanks_unless_collecting();
+                    self.set_collects(false);
                 }
                 Event::End(_) => {
                     self.close()?;
-                    self.skip_blanks_unless_collecting();
+                    self.set_collects(false);
                 }
                 Event::Text(t) => {
                     // Fast paths: whitespace between elements is dropped without normalising
                     // it, and text without `\r` needs no end-of-line normalisation (so no copy).
                     let raw: &str = &t;
-                    if !self.collecting() && is_xml_space(raw) {
+                    if !self.collects && is_xml_space(raw) {
                         continue;
                     }
                     if raw.as_bytes().contains(&b'\r') {
@@ -440,12 +443,18 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Lets quick-xml drop leading whitespace of text (so whitespace-only text yields no event at
-    /// all) wherever the open element does not collect text; where it does, text is kept whole.
+    /// Records whether the innermost open element collects text, after each start or end tag
+    /// (the only events that change the stack). An end tag always leaves a non-collecting element
+    /// on top: collecting elements have no child elements, and a `<value>` whose type element
+    /// closes holds its value from then on.
+    ///
+    /// Where no text is collected, quick-xml drops the leading whitespace of text, so
+    /// whitespace-only text yields no event at all; where text is collected, it is kept whole.
     /// Non-blank text in the wrong place still arrives (less its leading blanks) and is refused.
-    fn skip_blanks_unless_collecting(&mut self) {
-        let skip = !self.collecting();
-        self.reader.config_mut().trim_text_start = skip;
+    fn set_collects(&mut self, collects: bool) {
+        debug_assert_eq!(collects, self.collecting(), "stale text-collecting state");
+        self.collects = collects;
+        self.reader.config_mut().trim_text_start = !collects;
     }
 
     fn collecting(&self) -> bool {
@@ -456,7 +465,7 @@ impl<'a> Parser<'a> {
     }
 
     fn on_text(&mut self, t: &str) -> Result<(), DecodeError> {
-        if self.collecting() {
+        if self.collects {
             self.text.push_str(t);
             Ok(())
         } else if is_xml_space(t) {
@@ -491,7 +500,7 @@ impl<'a> Parser<'a> {
                 other => return Err(DecodeError::Entity { name: other.chars().take(64).collect(), pos }),
             }
         };
-        if self.collecting() {
+        if self.collects {
             self.text.push(c);
             Ok(())
         } else {
