@@ -2,7 +2,10 @@
 //!
 //! `cargo bench --bench decode [-- OPTIONS]`. On the same bytes and in the same run it times:
 //! - `raw scan`: a bare quick-xml `read_event()` loop over the UTF-8-checked text (the practical
-//!   limit of any decoder built on quick-xml);
+//!   limit of any decoder built on quick-xml), the baseline of the "vs raw" ratios;
+//! - `raw, blanks trimmed`: the same loop with quick-xml's `trim_text(true)`, which drops
+//!   whitespace-only text between elements without an event (for reference: gandish does this
+//!   wherever it collects no text, which no decoder can do inside strings);
 //! - `gandish`: [`gandish::xmlrpc::decode_response`] into the generic `Value` tree;
 //! - `typed`: the same, then [`gandish::xmlrpc::from_value`] into `Vec<Paas>` (typed structs,
 //!   `Option<DateTime>` for the nil-able date);
@@ -18,7 +21,7 @@
 //! Options:
 //! - `--sizes 10,1000,10000`: which payloads (generated with `python3 benches/fixtures.py` if
 //!   missing);
-//! - `--decoders raw,gandish,typed,dxr,xmlrpc`: which rows;
+//! - `--decoders raw,raw-trim,gandish,typed,dxr,xmlrpc`: which rows;
 //! - `--budget SECS` (default 2): timed seconds per decoder and size, at least 5 and at most 2000
 //!   iterations; `--iters K` fixes the count instead;
 //! - `--data DIR`: where the payloads live (default `target/bench-data`);
@@ -127,6 +130,7 @@ struct Fixture {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Decoder {
     Raw,
+    RawTrim,
     Gandish,
     Typed,
     Dxr,
@@ -134,11 +138,13 @@ enum Decoder {
 }
 
 impl Decoder {
-    const ALL: [Decoder; 5] = [Decoder::Raw, Decoder::Gandish, Decoder::Typed, Decoder::Dxr, Decoder::XmlRpc];
+    const ALL: [Decoder; 6] =
+        [Decoder::Raw, Decoder::RawTrim, Decoder::Gandish, Decoder::Typed, Decoder::Dxr, Decoder::XmlRpc];
 
     fn key(self) -> &'static str {
         match self {
             Decoder::Raw => "raw",
+            Decoder::RawTrim => "raw-trim",
             Decoder::Gandish => "gandish",
             Decoder::Typed => "typed",
             Decoder::Dxr => "dxr",
@@ -149,6 +155,7 @@ impl Decoder {
     fn label(self) -> &'static str {
         match self {
             Decoder::Raw => "raw quick-xml scan",
+            Decoder::RawTrim => "raw, blanks trimmed",
             Decoder::Gandish => "gandish -> Value",
             Decoder::Typed => "gandish -> Vec<Paas>",
             Decoder::Dxr => "dxr 0.9 -> Value",
@@ -164,8 +171,8 @@ impl Decoder {
     /// document scans to its end with balanced tags.
     fn verify(self, fx: &Fixture) -> Result<String, String> {
         let got = match self {
-            Decoder::Raw => {
-                let (events, starts, ends) = raw_scan(&fx.bytes)?;
+            Decoder::Raw | Decoder::RawTrim => {
+                let (events, starts, ends) = raw_scan(&fx.bytes, self == Decoder::RawTrim)?;
                 if starts != ends || starts == 0 {
                     return Err(format!("{starts} start tags but {ends} end tags"));
                 }
@@ -194,7 +201,8 @@ impl Decoder {
         }
         let bytes = black_box(bytes);
         match self {
-            Decoder::Raw => timed(|| raw_scan(bytes).expect("verified")),
+            Decoder::Raw => timed(|| raw_scan(bytes, false).expect("verified")),
+            Decoder::RawTrim => timed(|| raw_scan(bytes, true).expect("verified")),
             Decoder::Gandish => timed(|| decode_gandish(bytes).expect("verified")),
             Decoder::Typed => timed(|| decode_typed(bytes).expect("verified")),
             Decoder::Dxr => timed(|| decode_dxr(bytes).expect("verified")),
@@ -207,9 +215,10 @@ impl Decoder {
 // The decoders under test.
 
 /// The bare `read_event()` loop: counts events, start tags and end tags.
-fn raw_scan(bytes: &[u8]) -> Result<(u64, u64, u64), String> {
+fn raw_scan(bytes: &[u8], trim: bool) -> Result<(u64, u64, u64), String> {
     let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
     let mut reader = Reader::from_str(text);
+    reader.config_mut().trim_text(trim);
     let (mut events, mut starts, mut ends) = (0u64, 0u64, 0u64);
     loop {
         match reader.read_event().map_err(|e| e.to_string())? {
@@ -622,7 +631,7 @@ fn parse_args() -> Result<Args, String> {
                     .split(',')
                     .map(|s| {
                         Decoder::ALL.into_iter().find(|d| d.key() == s.trim()).ok_or(format!(
-                            "--decoders: unknown decoder {s:?} (raw, gandish, typed, dxr, xmlrpc)"
+                            "--decoders: unknown decoder {s:?} (raw, raw-trim, gandish, typed, dxr, xmlrpc)"
                         ))
                     })
                     .collect::<Result<_, _>>()?;
