@@ -519,6 +519,8 @@ struct Stats {
     min: f64,
     median: f64,
     p90: f64,
+    /// Every timing, in ms, sorted.
+    samples: Vec<f64>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -565,6 +567,7 @@ fn measure(fx: &Fixture, decoders: &[Decoder], budget: Duration, fixed: Option<u
                 min: s[0],
                 median: percentile(&s, 0.5),
                 p90: percentile(&s, 0.9),
+                samples: s,
             }
         })
         .collect()
@@ -764,6 +767,7 @@ fn print_json(all: &[(&Fixture, Vec<Stats>)]) {
                     "min_ms": s.min,
                     "median_ms": s.median,
                     "p90_ms": s.p90,
+                    "samples_ms": s.samples,
                     "mb_per_s": mb_per_s(fx.bytes.len(), s.median),
                 })
             })

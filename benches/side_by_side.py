@@ -11,12 +11,13 @@
    the Value tree and for the typed structs alike.
 4. Timing: Python in-process with time.perf_counter, GC on (and off with --gc-off too), warm-up then
    K iterations, dropping each result outside the clock; Rust by its bench binary
-   (`cargo bench --bench decode -- --json`), built here with `cargo bench --no-run`.
+   (`cargo bench --bench decode -- --json`), built here with `cargo bench --no-run`. Python and
+   Rust alternate in --rounds rounds per size (the machine is shared) and the timings are pooled.
 5. One table with min/median/p90, MB/s and ratios, plus the CPU, Python, expat, rustc and crate
    versions.
 
-Usage: python3 benches/side_by_side.py [--sizes 10,1000,10000] [--budget SECS] [--gc-off]
-                                       [--json OUT]
+Usage: python3 benches/side_by_side.py [--sizes 10,1000,10000] [--budget SECS] [--rounds R]
+                                       [--gc-off] [--json OUT]
 """
 
 import argparse
@@ -140,7 +141,8 @@ def gate(exe, sizes, fx):
               f"{hashlib.sha256(py.encode()).hexdigest()[:16]}...)", file=sys.stderr)
 
 
-def time_python(data, budget, gc_on):
+def time_python(data, budget, gc_on, min_iters):
+    """Timings (ms) of `loads`, after one warm-up run; each result is freed outside the clock."""
     was = gc.isenabled()
     (gc.enable if gc_on else gc.disable)()
     try:
@@ -148,7 +150,7 @@ def time_python(data, budget, gc_on):
         r = python_decode(data)
         one = time.perf_counter() - t0
         del r
-        iters = max(5, min(200, int(budget / max(one, 1e-6))))
+        iters = max(min_iters, min(200, int(budget / max(one, 1e-6))))
         samples = []
         for _ in range(iters):
             t0 = time.perf_counter()
@@ -157,7 +159,11 @@ def time_python(data, budget, gc_on):
             del r
     finally:
         (gc.enable if was else gc.disable)()
-    samples.sort()
+    return samples
+
+
+def stats(samples):
+    samples = sorted(samples)
     return {
         "iters": len(samples),
         "min_ms": samples[0],
@@ -189,28 +195,39 @@ def main():
     ap.add_argument("--sizes", default="10,1000,10000")
     ap.add_argument("--budget", type=float, default=3.0, help="timed seconds per decoder and size (default 3)")
     ap.add_argument("--gc-off", action="store_true", help="also time Python with the GC disabled")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternate Python and Rust this many times per size, pooling the timings (default 3)")
     ap.add_argument("--data", default=fixtures.default_out())
     ap.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.rounds < 1 or args.budget <= 0:
+        ap.error("--rounds must be at least 1 and --budget positive")
 
     fx = load_fixtures(sizes, args.data)
     exe = build_rust_bench()
     gate(exe, sizes, fx)
 
+    # The machine is shared: alternate Python and Rust in rounds, so that both meet the same load.
     rows = []
+    rust = {}
+    share = args.budget / args.rounds
     for n in sizes:
         _path, data, _entry = fx[n]
-        rows.append(dict(n=n, decoder="python", label="Python loads(use_builtin_types)",
-                         **time_python(data, args.budget, True)))
-        if args.gc_off:
-            rows.append(dict(n=n, decoder="python-nogc", label="  same, GC off",
-                             **time_python(data, args.budget, False)))
-    rust = json.loads(subprocess.run(
-        [exe, "--json", "--data", args.data, "--sizes", ",".join(map(str, sizes)), "--budget", str(args.budget)],
-        stdout=subprocess.PIPE, check=True, text=True).stdout)
-    for r in rust["results"]:
-        rows.append({k: r[k] for k in ("n", "decoder", "label", "iters", "min_ms", "median_ms", "p90_ms")})
+        pools = {}  # decoder key -> (label, samples)
+        for _ in range(args.rounds):
+            pools.setdefault("python", ("Python loads(use_builtin_types)", []))[1].extend(
+                time_python(data, share, True, max(2, -(-5 // args.rounds))))
+            if args.gc_off:
+                pools.setdefault("python-nogc", ("  same, GC off", []))[1].extend(
+                    time_python(data, share, False, max(2, -(-5 // args.rounds))))
+            rust = json.loads(subprocess.run(
+                [exe, "--json", "--data", args.data, "--sizes", str(n), "--budget", str(share)],
+                stdout=subprocess.PIPE, check=True, text=True).stdout)
+            for r in rust["results"]:
+                pools.setdefault(r["decoder"], (r["label"], []))[1].extend(r["samples_ms"])
+        for key, (label, samples) in pools.items():
+            rows.append(dict(n=n, decoder=key, label=label, **stats(samples)))
 
     env = {
         "cpu": cpu_model(),
