@@ -696,6 +696,34 @@ fn illegal_character_references_are_refused() {
 }
 
 #[test]
+fn raw_control_characters_in_the_document_are_refused_with_their_position() {
+    for (c, code) in
+        [('\u{0}', 0), ('\u{1}', 1), ('\u{1B}', 0x1B), ('\u{FFFF}', 0xFFFF), ('\u{FFFE}', 0xFFFE)]
+    {
+        for (open, close) in [("", ""), ("<string>", "</string>"), ("<![CDATA[", "]]>")] {
+            let doc = response_doc(
+                &format!("<value>{open}ab{c}</value>{close}")
+                    .replace(&format!("</value>{close}"), &format!("{close}</value>")),
+            );
+            let at = doc.find(c).unwrap() as u64;
+            let e = refused(&doc);
+            assert_eq!(
+                e,
+                DecodeError::Xml {
+                    pos: at,
+                    message: format!("character U+{code:04X} is not allowed in XML")
+                },
+                "{doc:?}"
+            );
+        }
+    }
+    let doc = "<methodResponse><params><param><value><struct><member><name>a\u{7}</name><value>1</value></member></struct></value></param></params></methodResponse>";
+    assert!(matches!(refused(doc), DecodeError::Xml { .. }), "in member names too");
+    let call = "<methodCall><methodName>m</methodName><params><param><value>\u{8}</value></param></params></methodCall>";
+    assert!(matches!(refused_call(call), DecodeError::Xml { .. }));
+}
+
+#[test]
 fn deep_nesting_is_refused_on_a_small_stack() {
     let e = on_small_stack(|| {
         let doc = response_doc(&nested_arrays(100_000));
@@ -713,7 +741,7 @@ fn deep_nesting_is_refused_on_a_small_stack() {
 }
 
 #[test]
-fn hand_built_deep_values_drop_format_compare_and_encode_on_a_small_stack() {
+fn hand_built_deep_values_drop_clone_format_compare_and_encode_on_a_small_stack() {
     let (debug_len, equal, encoded_arrays) = on_small_stack(|| {
         let build = || {
             let mut v = Value::Int(1);
@@ -727,9 +755,9 @@ fn hand_built_deep_values_drop_format_compare_and_encode_on_a_small_stack() {
             v
         };
         let v = build();
-        let w = build();
+        let w = v.clone();
         let debug = format!("{v:?}");
-        let equal = v == w;
+        let equal = v == w && w == build();
         let xml = encode_value(&v).unwrap();
         assert_eq!(v.depth(), 100_000);
         drop(v);
@@ -862,4 +890,88 @@ fn errors_name_what_was_wrong_and_where() {
         e.to_string(),
         "params[0].list[0]: the double NaN is not finite; XML-RPC doubles must be finite numbers"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python's xmlrpc.client as a peer
+
+fn python(script: &str, stdin: &[u8]) -> Vec<u8> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 is part of the test environment");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[test]
+fn python_dumps_output_decodes_with_types() {
+    let script = r#"
+import sys, xmlrpc.client as x
+rec = {'s': 'a & <b> ]]>', 'cr': 'l1\r\nl2', 'i': -5, 'b': True, 'd': 1.5, 'e': 1e300, 'n': None,
+       'dt': x.DateTime('20130128T12:00:00'), 'bin': x.Binary(bytes(range(256)) * 2), 'arr': [1, 'x', []], 'u': 'é😀', '04': {}}
+sys.stdout.buffer.write(x.dumps(([rec],), methodresponse=True, allow_none=True).encode('utf-8'))
+"#;
+    let body = python(script, b"");
+    let v = decode_response(&body).unwrap().unwrap();
+    let rec = &v.as_array().unwrap()[0];
+    assert_eq!(rec.get("s"), Some(&Value::from("a & <b> ]]>")));
+    assert_eq!(
+        rec.get("cr"),
+        Some(&Value::from("l1\nl2")),
+        "Python writes a raw CR, which XML turns into LF"
+    );
+    assert_eq!(rec.get("i"), Some(&Value::Int(-5)));
+    assert_eq!(rec.get("b"), Some(&Value::Bool(true)));
+    assert_eq!(rec.get("d"), Some(&Value::Double(1.5)));
+    assert_eq!(rec.get("e"), Some(&Value::Double(1e300)), "Python writes an exponent");
+    assert_eq!(rec.get("n"), Some(&Value::Nil));
+    assert_eq!(rec.get("dt"), Some(&Value::DateTime(DateTime::new(2013, 1, 28, 12, 0, 0).unwrap())));
+    let bytes: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+    assert_eq!(rec.get("bin"), Some(&Value::Base64(bytes)), "Python wraps base64 at 76 columns");
+    assert_eq!(
+        rec.get("arr"),
+        Some(&Value::Array(vec![Value::Int(1), Value::from("x"), Value::Array(vec![])]))
+    );
+    assert_eq!(rec.get("u"), Some(&Value::from("é😀")));
+    assert_eq!(rec.get("04"), Some(&Value::Struct(Struct::new())));
+    assert_eq!(rec.as_struct().unwrap().len(), 12);
+}
+
+#[test]
+fn python_loads_what_we_encode() {
+    let v = Value::Struct(
+        Struct::new()
+            .with("s", "a & <b> ]]> \r\n é😀")
+            .with("i", -5)
+            .with("big", Value::Int(1 << 40))
+            .with("b", false)
+            .with("d", -0.1)
+            .with("n", Value::Nil)
+            .with("dt", Value::DateTime(DateTime::new(2013, 1, 28, 12, 0, 0).unwrap()))
+            .with("bin", Value::Base64(vec![0, 255, 10]))
+            .with("arr", vec![Value::Int(1), Value::Array(vec![])]),
+    );
+    let body = encode_call("paas.update", &[Value::from("key"), v]).unwrap();
+    let script = r#"
+import sys, json, xmlrpc.client as x
+params, method = x.loads(sys.stdin.buffer.read(), use_builtin_types=True)
+p = params[1]
+out = {'method': method, 'key': params[0], 's': p['s'], 'i': p['i'], 'big': p['big'], 'b': p['b'], 'd': repr(p['d']),
+       'n': p['n'], 'dt': p['dt'].isoformat(), 'bin': list(p['bin']), 'arr': p['arr'], 'order': list(p)}
+print(json.dumps(out))
+"#;
+    let out: serde_json::Value = serde_json::from_slice(&python(script, &body)).unwrap();
+    let want = serde_json::json!({
+        "method": "paas.update", "key": "key", "s": "a & <b> ]]> \r\n é😀", "i": -5, "big": 1u64 << 40, "b": false,
+        "d": "-0.1", "n": null, "dt": "2013-01-28T12:00:00", "bin": [0, 255, 10], "arr": [1, []],
+        "order": ["s", "i", "big", "b", "d", "n", "dt", "bin", "arr"],
+    });
+    assert_eq!(out, want);
 }

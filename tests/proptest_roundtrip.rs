@@ -124,6 +124,13 @@ proptest! {
     }
 
     #[test]
+    fn clones_are_exact_copies(v in value()) {
+        let c = v.clone();
+        prop_assert_eq!(&c, &v);
+        prop_assert_eq!(encode_response(&c).unwrap(), encode_response(&v).unwrap(), "order and bits kept");
+    }
+
+    #[test]
     fn values_pass_through_serde_unchanged(v in value()) {
         prop_assert_eq!(&to_value(&v).unwrap(), &v);
         prop_assert_eq!(&from_value::<Value>(v.clone()).unwrap(), &v);

@@ -404,6 +404,9 @@ impl<'a> Parser<'a> {
                     if !self.collects && is_xml_space(raw) {
                         continue;
                     }
+                    // The text ends where the reader stands; blanks quick-xml skipped before it
+                    // are not part of it.
+                    check_chars(raw, self.pos() - raw.len() as u64)?;
                     if raw.as_bytes().contains(&b'\r') {
                         self.on_text(&t.xml10_content())?;
                     } else {
@@ -412,6 +415,7 @@ impl<'a> Parser<'a> {
                 }
                 Event::CData(c) => {
                     let raw: &str = &c;
+                    check_chars(raw, self.pos() - (raw.len() + "]]>".len()) as u64)?;
                     if raw.as_bytes().contains(&b'\r') {
                         self.on_text(&c.xml10_content())?;
                     } else {
@@ -740,6 +744,28 @@ fn is_xml_space(t: &str) -> bool {
     t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
+/// Refuses characters XML 1.0 does not allow, written literally in text that starts at byte
+/// `base` (the decoder must not produce strings the encoder could not write back).
+fn check_chars(raw: &str, base: u64) -> Result<(), DecodeError> {
+    let bytes = raw.as_bytes();
+    let bad = bytes.iter().enumerate().find_map(|(i, &b)| match b {
+        b'\t' | b'\n' | b'\r' => None,
+        0..=0x1F => Some((i, u32::from(b))),
+        // U+FFFE and U+FFFF are EF BF BE / EF BF BF in UTF-8.
+        0xEF if bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) => {
+            Some((i, 0xFFF0 + u32::from(bytes[i + 2] - 0xB0)))
+        }
+        _ => None,
+    });
+    match bad {
+        None => Ok(()),
+        Some((i, code)) => Err(DecodeError::Xml {
+            pos: base + i as u64,
+            message: format!("character U+{code:04X} is not allowed in XML"),
+        }),
+    }
+}
+
 fn ctx_name(c: &Ctx) -> &'static str {
     match c {
         Ctx::Root => "root",
@@ -991,5 +1017,25 @@ mod tests {
         let e = decode_response(b"<methodResponse><params><param><value><array>\n  &amp;<data/></array></value></param></params></methodResponse>")
             .unwrap_err();
         assert!(e.to_string().contains("unexpected character data '&'"), "{e}");
+    }
+
+    #[test]
+    fn forbidden_characters_are_placed_exactly_after_skipped_blanks_and_references() {
+        for body in [
+            "<value><struct>\n  \u{1}<member/></struct></value>",
+            "<value><array>\r\n\t\u{1}<data/></array></value>",
+            "<value><string>a&amp;b\u{1}</string></value>",
+            "<value>  &lt;\u{1}</value>",
+            "<value><string><![CDATA[x]]>\n\u{1}</string></value>",
+        ] {
+            let doc = format!("<methodResponse><params><param>{body}</param></params></methodResponse>");
+            let at = doc.find('\u{1}').unwrap() as u64;
+            let e = decode_response(doc.as_bytes()).unwrap_err();
+            assert_eq!(
+                e,
+                DecodeError::Xml { pos: at, message: "character U+0001 is not allowed in XML".into() },
+                "{body:?}"
+            );
+        }
     }
 }

@@ -9,8 +9,9 @@ use super::datetime::DateTime;
 /// Integers are held as `i64` whatever their wire tag (`<int>`, `<i4>`, `<i8>`); the encoder
 /// picks `<int>` inside the i32 range and `<i8>` outside it.
 ///
-/// Dropping a deeply nested value never recurses: [`Drop`] flattens the tree onto a heap stack.
-#[derive(Clone, Default)]
+/// Dropping, cloning, comparing, encoding and `Debug`-printing a deeply nested value never
+/// recurse: they walk the tree with a heap stack (and `Debug` stops at 32 levels).
+#[derive(Default)]
 pub enum Value {
     /// `<int>`, `<i4>` or `<i8>`.
     Int(i64),
@@ -214,6 +215,100 @@ impl PartialEq for Value {
             }
         }
         true
+    }
+}
+
+impl Clone for Value {
+    /// A deep copy, built with an explicit stack so that any depth clones in constant stack space.
+    fn clone(&self) -> Self {
+        if let Some(v) = clone_scalar(self) {
+            return v;
+        }
+        let mut stack = vec![CloneFrame::new(self, None)];
+        loop {
+            let top = stack.last_mut().expect("the stack holds the root until it returns");
+            let next = match &mut top.src {
+                CloneSrc::Array(it) => it.next().map(|v| (None, v)),
+                CloneSrc::Struct(it) => it.next().map(|(k, v)| (Some(k), v)),
+            };
+            match next {
+                Some((key, child)) => match clone_scalar(child) {
+                    Some(c) => top.push(key.cloned(), c),
+                    None => stack.push(CloneFrame::new(child, key.cloned())),
+                },
+                None => {
+                    let done = stack.pop().expect("non-empty");
+                    let key = done.key.clone();
+                    let v = done.finish();
+                    match stack.last_mut() {
+                        Some(parent) => parent.push(key, v),
+                        None => return v,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A copy of a scalar; `None` for arrays and structs.
+fn clone_scalar(v: &Value) -> Option<Value> {
+    Some(match v {
+        Value::Int(i) => Value::Int(*i),
+        Value::Bool(b) => Value::Bool(*b),
+        Value::String(s) => Value::String(s.clone()),
+        Value::Double(d) => Value::Double(*d),
+        Value::DateTime(d) => Value::DateTime(*d),
+        Value::Base64(b) => Value::Base64(b.clone()),
+        Value::Nil => Value::Nil,
+        Value::Array(_) | Value::Struct(_) => return None,
+    })
+}
+
+enum CloneSrc<'a> {
+    Array(std::slice::Iter<'a, Value>),
+    Struct(std::slice::Iter<'a, (String, Value)>),
+}
+
+/// An array or struct being copied: its remaining source children, the copies made so far and
+/// its own member name in the parent struct (if the parent is a struct).
+struct CloneFrame<'a> {
+    src: CloneSrc<'a>,
+    items: Vec<Value>,
+    members: Vec<(String, Value)>,
+    key: Option<String>,
+}
+
+impl<'a> CloneFrame<'a> {
+    fn new(v: &'a Value, key: Option<String>) -> Self {
+        match v {
+            Value::Struct(s) => CloneFrame {
+                src: CloneSrc::Struct(s.0.iter()),
+                items: Vec::new(),
+                members: Vec::with_capacity(s.0.len()),
+                key,
+            },
+            Value::Array(a) => CloneFrame {
+                src: CloneSrc::Array(a.iter()),
+                items: Vec::with_capacity(a.len()),
+                members: Vec::new(),
+                key,
+            },
+            _ => CloneFrame { src: CloneSrc::Array([].iter()), items: Vec::new(), members: Vec::new(), key },
+        }
+    }
+
+    fn push(&mut self, key: Option<String>, v: Value) {
+        match key {
+            Some(k) => self.members.push((k, v)),
+            None => self.items.push(v),
+        }
+    }
+
+    fn finish(self) -> Value {
+        match self.src {
+            CloneSrc::Array(_) => Value::Array(self.items),
+            CloneSrc::Struct(_) => Value::Struct(Struct(self.members)),
+        }
     }
 }
 

@@ -8,8 +8,8 @@ use std::fmt;
 /// `[3].date_end` (element 3 of an array, member `date_end`); the path is empty for the value
 /// itself. [`Display`](fmt::Display) puts the path first: `[3].date_end: expected dateTime, found string`.
 ///
-/// Messages name types, never string contents, so a secret held in a string cannot leak through
-/// an error.
+/// Messages name types and quote member names and enum variant names, but never the contents of
+/// other strings, so a secret held in a string value cannot leak through an error.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SerdeError {

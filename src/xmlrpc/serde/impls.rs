@@ -98,7 +98,8 @@ impl<'de> Visitor<'de> for DateTimeVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<DateTime, E> {
-        DateTime::parse(v).map_err(|e| E::custom(format!("expected dateTime, found string: {e}")))
+        // The reason only, not the text: the error must not echo string contents.
+        DateTime::parse(v).map_err(|e| E::custom(format!("expected dateTime, found string ({})", e.reason)))
     }
 
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<DateTime, E> {

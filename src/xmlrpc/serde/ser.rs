@@ -432,7 +432,7 @@ impl Serializer for DateTimeCapture {
         decode_raw_datetime(v).ok_or_else(not_a_datetime)
     }
     fn serialize_str(self, v: &str) -> Result<DateTime, SerdeError> {
-        DateTime::parse(v).map_err(|e| SerdeError::custom(e.to_string()))
+        DateTime::parse(v).map_err(|e| SerdeError::mismatch("dateTime", format!("string ({})", e.reason)))
     }
     fn serialize_bool(self, _: bool) -> Result<DateTime, SerdeError> {
         Err(not_a_datetime())
