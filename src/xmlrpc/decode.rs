@@ -316,7 +316,17 @@ struct Parser<'a> {
     /// Whether a `<params>` element has been opened (an empty one leaves no other trace).
     params_seen: bool,
     root_done: bool,
+    /// Whether the innermost open element collects text (see [`Parser::set_collects`]).
+    collects: bool,
+    /// Member counts of the structs last closed at each nesting depth, used as the capacity of
+    /// the next struct at that depth: lists of like records then grow no vector.
+    struct_hints: [usize; HINT_DEPTHS],
 }
+
+/// How many nesting depths keep a struct size hint.
+const HINT_DEPTHS: usize = 16;
+/// The largest capacity a hint asks for.
+const MAX_HINT: usize = 256;
 
 const TAG_NAMES: [(&str, Scalar); 8] = [
     ("int", Scalar::Int),
@@ -352,6 +362,8 @@ impl<'a> Parser<'a> {
             result: None,
             params_seen: false,
             root_done: false,
+            collects: false,
+            struct_hints: [0; HINT_DEPTHS],
         }
     }
 
@@ -365,7 +377,6 @@ impl<'a> Parser<'a> {
 
     fn run(mut self) -> Result<Doc, DecodeError> {
         loop {
-            let start = self.reader.buffer_position();
             let event = self.reader.read_event().map_err(|e| DecodeError::Xml {
                 pos: self.reader.error_position(),
                 message: e.to_string(),
@@ -374,22 +385,42 @@ impl<'a> Parser<'a> {
                 Event::Start(e) => {
                     let local = e.local_name();
                     self.open(local.as_ref().as_bytes(), false)?;
+                    self.set_collects(self.collecting());
                 }
                 Event::Empty(e) => {
                     let local = e.local_name();
                     self.open(local.as_ref().as_bytes(), true)?;
                     self.close()?;
+                    self.set_collects(false);
                 }
-                Event::End(_) => self.close()?,
+                Event::End(_) => {
+                    self.close()?;
+                    self.set_collects(false);
+                }
                 Event::Text(t) => {
-                    check_chars(&t, start)?;
-                    let content = t.xml10_content();
-                    self.on_text(&content)?;
+                    // Fast paths: whitespace between elements is dropped without normalising
+                    // it, and text without `\r` needs no end-of-line normalisation (so no copy).
+                    let raw: &str = &t;
+                    if !self.collects && is_xml_space(raw) {
+                        continue;
+                    }
+                    // The text ends where the reader stands; blanks quick-xml skipped before it
+                    // are not part of it.
+                    check_chars(raw, self.pos() - raw.len() as u64)?;
+                    if raw.as_bytes().contains(&b'\r') {
+                        self.on_text(&t.xml10_content())?;
+                    } else {
+                        self.on_text(raw)?;
+                    }
                 }
                 Event::CData(c) => {
-                    check_chars(&c, start + "<![CDATA[".len() as u64)?;
-                    let content = c.xml10_content();
-                    self.on_text(&content)?;
+                    let raw: &str = &c;
+                    check_chars(raw, self.pos() - (raw.len() + "]]>".len()) as u64)?;
+                    if raw.as_bytes().contains(&b'\r') {
+                        self.on_text(&c.xml10_content())?;
+                    } else {
+                        self.on_text(raw)?;
+                    }
                 }
                 Event::GeneralRef(r) => self.on_ref(&r)?,
                 Event::DocType(_) => return Err(DecodeError::Doctype { pos: self.pos() }),
@@ -416,6 +447,20 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Records whether the innermost open element collects text, after each start or end tag
+    /// (the only events that change the stack). An end tag always leaves a non-collecting element
+    /// on top: collecting elements have no child elements, and a `<value>` whose type element
+    /// closes holds its value from then on.
+    ///
+    /// Where no text is collected, quick-xml drops the leading whitespace of text, so
+    /// whitespace-only text yields no event at all; where text is collected, it is kept whole.
+    /// Non-blank text in the wrong place still arrives (less its leading blanks) and is refused.
+    fn set_collects(&mut self, collects: bool) {
+        debug_assert_eq!(collects, self.collecting(), "stale text-collecting state");
+        self.collects = collects;
+        self.reader.config_mut().trim_text_start = !collects;
+    }
+
     fn collecting(&self) -> bool {
         matches!(
             self.stack.last(),
@@ -424,10 +469,10 @@ impl<'a> Parser<'a> {
     }
 
     fn on_text(&mut self, t: &str) -> Result<(), DecodeError> {
-        if self.collecting() {
+        if self.collects {
             self.text.push_str(t);
             Ok(())
-        } else if t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        } else if is_xml_space(t) {
             Ok(())
         } else if self.stack.is_empty() {
             Err(self.protocol("text outside the root element"))
@@ -459,7 +504,7 @@ impl<'a> Parser<'a> {
                 other => return Err(DecodeError::Entity { name: other.chars().take(64).collect(), pos }),
             }
         };
-        if self.collecting() {
+        if self.collects {
             self.text.push(c);
             Ok(())
         } else {
@@ -532,13 +577,16 @@ impl<'a> Parser<'a> {
                 self.stack.push(Ctx::Value { typed: None });
             }
             Some(Ctx::Value { typed: None }) => {
-                if !self.text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+                if !is_xml_space(&self.text) {
                     return Err(self.protocol("text mixed with a type element inside <value>"));
                 }
                 self.text.clear();
                 match name {
                     b"array" => self.push_compound(Ctx::Array(None))?,
-                    b"struct" => self.push_compound(Ctx::Struct(Vec::new()))?,
+                    b"struct" => {
+                        let hint = self.struct_hints.get(self.depth).copied().unwrap_or(0);
+                        self.push_compound(Ctx::Struct(Vec::with_capacity(hint)))?;
+                    }
                     _ => match Scalar::from_local(name) {
                         Some(s) => {
                             let pos = self.pos();
@@ -614,12 +662,13 @@ impl<'a> Parser<'a> {
             Ctx::Value { typed } => {
                 let v = match typed {
                     Some(v) => {
-                        if !self.text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+                        if !is_xml_space(&self.text) {
                             return Err(self.protocol("text mixed with a type element inside <value>"));
                         }
                         v
                     }
-                    None => Value::String(std::mem::take(&mut self.text)),
+                    // Copied out at its exact size; the buffer stays for the next text.
+                    None => Value::String(self.text.as_str().to_owned()),
                 };
                 self.text.clear();
                 self.deliver(v)?;
@@ -637,8 +686,15 @@ impl<'a> Parser<'a> {
                 Some(Ctx::Array(slot)) => *slot = Some(items),
                 _ => return Err(self.protocol("<data> outside <array>")),
             },
-            Ctx::Struct(members) => {
+            Ctx::Struct(mut members) => {
                 self.depth -= 1;
+                if let Some(hint) = self.struct_hints.get_mut(self.depth) {
+                    *hint = members.len().min(MAX_HINT);
+                }
+                // A hint that overshot must not leave the value holding the slack.
+                if members.capacity() > 4 && members.len() < members.capacity() / 2 {
+                    members.shrink_to_fit();
+                }
                 let mut s = Struct(members);
                 s.dedup_last_wins();
                 self.set_typed(Value::Struct(s));
@@ -653,7 +709,8 @@ impl<'a> Parser<'a> {
                 }
             }
             Ctx::Name => {
-                let name = std::mem::take(&mut self.text);
+                let name = self.text.as_str().to_owned();
+                self.text.clear();
                 match self.stack.last_mut() {
                     Some(Ctx::Member(slot @ None, None)) => *slot = Some(name),
                     _ => return Err(self.protocol("misplaced <name>")),
@@ -680,6 +737,11 @@ impl<'a> Parser<'a> {
         }
         Ok(())
     }
+}
+
+/// Whether `t` is only XML whitespace (space, tab, line feed, carriage return).
+fn is_xml_space(t: &str) -> bool {
+    t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 /// Refuses characters XML 1.0 does not allow, written literally in text that starts at byte
@@ -843,5 +905,137 @@ mod tests {
         );
         assert_eq!(v.as_struct().unwrap().len(), 1);
         assert_eq!(v.get("a"), Some(&Value::from("2")));
+    }
+
+    #[test]
+    fn crlf_documents_decode_like_lf_ones() {
+        // A Windows peer's document: CRLF between elements and inside values, CR alone too.
+        let lf = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><struct>\n<member>\n\
+                  <name>a</name>\n<value><string>x\ny\nz</string></value>\n</member>\n<member>\n<name>b</name>\n\
+                  <value>u\nv</value>\n</member>\n<member>\n<name>c</name>\n<value><string><![CDATA[p\nq]]></string>\
+                  </value>\n</member>\n<member>\n<name>d</name>\n<value>\n<int>\n7\n</int>\n</value>\n</member>\n\
+                  </struct></value>\n</param>\n</params>\n</methodResponse>\n";
+        let crlf = lf.replace('\n', "\r\n").replace("x\r\ny\r\nz", "x\r\ny\rz");
+        assert!(crlf.contains("x\r\ny\rz") && !crlf.contains(">\n"), "{crlf}");
+        let want = Value::from(
+            Struct::new().with("a", "x\ny\nz").with("b", "u\nv").with("c", "p\nq").with("d", Value::Int(7)),
+        );
+        assert_eq!(resp(lf), want);
+        assert_eq!(resp(&crlf), want);
+    }
+
+    #[test]
+    fn text_around_type_elements_is_still_refused() {
+        for (body, want) in [
+            ("<value>x<string>s</string></value>", "text mixed with a type element"),
+            ("<value>\r\n&amp;<string>s</string></value>", "text mixed with a type element"),
+            ("<value><![CDATA[x]]><int>1</int></value>", "text mixed with a type element"),
+            ("<value><string>s</string>x</value>", "unexpected text \"x\""),
+            ("<value><string>s</string>\r\n<![CDATA[y]]></value>", "unexpected text \"y\""),
+        ] {
+            let doc = format!("<methodResponse><params><param>{body}</param></params></methodResponse>");
+            let e = decode_response(doc.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains(want), "{body}: {e}");
+        }
+        let e = decode_response(
+            b"<methodResponse><params>\r\nstray\r\n<param><value/></param></params></methodResponse>",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("unexpected text \"stray\""), "{e}");
+    }
+
+    #[test]
+    fn struct_capacity_follows_the_previous_struct_at_its_depth() {
+        fn member(i: usize) -> String {
+            format!("<member><name>m{i}</name><value><int>{i}</int></value></member>")
+        }
+        fn record(n: usize) -> String {
+            format!("<value><struct>{}</struct></value>", (0..n).map(member).collect::<String>())
+        }
+        // Like records, then a big one, then an empty one, then like records again.
+        let sizes = [15, 15, 15, 200, 0, 1, 15, 15];
+        let body = format!("<value><array><data>{}</data></array></value>", sizes.map(record).concat());
+        let v = one(&body);
+        let items = v.as_array().unwrap();
+        assert_eq!(items.len(), sizes.len());
+        for (item, &n) in items.iter().zip(&sizes) {
+            let s = item.as_struct().unwrap();
+            assert_eq!(s.len(), n);
+            for (i, (k, v)) in s.iter().enumerate() {
+                assert_eq!((k, v), (format!("m{i}").as_str(), &Value::Int(i as i64)));
+            }
+            // No struct keeps more than twice its size (nor 4 slots when smaller).
+            assert!(s.0.capacity() <= (2 * n).max(4), "{n} members, capacity {}", s.0.capacity());
+        }
+        // Records after the first of a kind are sized exactly.
+        assert_eq!(items[1].as_struct().unwrap().0.capacity(), 15);
+        assert_eq!(items[7].as_struct().unwrap().0.capacity(), 15);
+    }
+
+    #[test]
+    fn names_and_untyped_strings_hold_exactly_their_text() {
+        let long = "L".repeat(5000);
+        let v = one(&format!(
+            "<value><struct><member><name>first</name><value><string>{long}</string></value></member>\
+             <member><name>n</name><value>u&amp;v</value></member>\
+             <member><name>e</name><value></value></member></struct></value>"
+        ));
+        let s = v.as_struct().unwrap();
+        assert_eq!(s.get("first").and_then(Value::as_str), Some(long.as_str()));
+        assert_eq!(s.get("n").and_then(Value::as_str), Some("u&v"));
+        assert_eq!(s.get("e").and_then(Value::as_str), Some(""));
+        for (name, value) in &s.0 {
+            assert_eq!(name.capacity(), name.len(), "{name}");
+            if let Value::String(text) = value {
+                assert_eq!(text.capacity(), text.len(), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn blanks_are_skipped_only_where_no_text_is_collected() {
+        // Leading blanks of strings, untyped values and names are kept.
+        let v =
+            one("<value><struct>\n  <member>\n  <name>  n</name>\n  <value>\n  y</value>\n  </member>\n  \
+             <member><name>s</name><value><string>\n\t x</string></value></member>\n</struct>\n</value>");
+        assert_eq!(v.get("  n"), Some(&Value::from("\n  y")));
+        assert_eq!(v.get("s"), Some(&Value::from("\n\t x")));
+        // Stray text is refused where it ends, as before, blanks or not.
+        for (stray, shown) in [("\n  stray  \n", "\"stray\""), ("x", "\"x\"")] {
+            let doc = format!(
+                "<methodResponse><params><param><value><struct>{stray}<member><name>a</name><value/></member>\
+                 </struct></value></param></params></methodResponse>"
+            );
+            let at = doc.find("<member>").unwrap();
+            let e = decode_response(doc.as_bytes()).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("not a valid XML-RPC methodResponse at byte {at}: unexpected text {shown}"),
+                "{stray:?}"
+            );
+        }
+        let e = decode_response(b"<methodResponse><params><param><value><array>\n  &amp;<data/></array></value></param></params></methodResponse>")
+            .unwrap_err();
+        assert!(e.to_string().contains("unexpected character data '&'"), "{e}");
+    }
+
+    #[test]
+    fn forbidden_characters_are_placed_exactly_after_skipped_blanks_and_references() {
+        for body in [
+            "<value><struct>\n  \u{1}<member/></struct></value>",
+            "<value><array>\r\n\t\u{1}<data/></array></value>",
+            "<value><string>a&amp;b\u{1}</string></value>",
+            "<value>  &lt;\u{1}</value>",
+            "<value><string><![CDATA[x]]>\n\u{1}</string></value>",
+        ] {
+            let doc = format!("<methodResponse><params><param>{body}</param></params></methodResponse>");
+            let at = doc.find('\u{1}').unwrap() as u64;
+            let e = decode_response(doc.as_bytes()).unwrap_err();
+            assert_eq!(
+                e,
+                DecodeError::Xml { pos: at, message: "character U+0001 is not allowed in XML".into() },
+                "{body:?}"
+            );
+        }
     }
 }
