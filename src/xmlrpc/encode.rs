@@ -325,7 +325,8 @@ const ATTENTION: [bool; 256] = {
 fn escape_into(out: &mut String, text: &str) -> Result<(), (u32, usize)> {
     let bytes = text.as_bytes();
     let mut start = 0;
-    let mut i = 0;
+    // Skip 8 bytes at a time while none of them needs attention (most text needs none).
+    let mut i = bytes.chunks_exact(8).take_while(|c| !chunk_needs_attention(c)).count() * 8;
     while i < bytes.len() {
         let b = bytes[i];
         if !ATTENTION[usize::from(b)] {
@@ -360,6 +361,23 @@ fn escape_into(out: &mut String, text: &str) -> Result<(), (u32, usize)> {
     Ok(())
 }
 
+/// Whether any of 8 bytes is one [`ATTENTION`] marks (exact, by the usual SWAR bit tricks).
+fn chunk_needs_attention(chunk: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    let x = u64::from_le_bytes(word);
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    // A byte below 0x20: `x - 0x20..` borrows into its high bit while the byte's own is clear.
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+    below_space
+        || has_zero(x ^ (ONES * u64::from(b'&')))
+        || has_zero(x ^ (ONES * u64::from(b'<')))
+        || has_zero(x ^ (ONES * u64::from(b'>')))
+        || has_zero(x ^ (ONES * 0xEF))
+}
+
 /// Writes an integer in decimal without going through `core::fmt`.
 fn write_int(out: &mut String, n: i64) {
     let mut buf = [0u8; 20];
@@ -376,8 +394,8 @@ fn write_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[pos..]).unwrap_or_default());
+    // A few ASCII digits: pushing them one by one beats validating and copying a slice.
+    out.extend(buf[pos..].iter().map(|&b| char::from(b)));
 }
 
 /// Writes `YYYYMMDDTHH:MM:SS` (as `DateTime`'s `Display` does) without going through `core::fmt`.
@@ -507,6 +525,27 @@ mod tests {
         let mut out = String::new();
         write_datetime(&mut out, &odd);
         assert_eq!(out, odd.to_string());
+    }
+
+    #[test]
+    fn the_word_at_a_time_check_agrees_with_the_table() {
+        // Every byte value at every position of a word, over a background of plain and of
+        // high bytes (UTF-8 continuation bytes are where borrow tricks usually go wrong).
+        for background in [b'a', 0x80, 0xBF, 0xFF, b' '] {
+            for pos in 0..8 {
+                for b in 0..=255u8 {
+                    let mut w = [background; 8];
+                    w[pos] = b;
+                    let expected = w.iter().any(|&x| ATTENTION[usize::from(x)]);
+                    assert_eq!(chunk_needs_attention(&w), expected, "{w:?}");
+                }
+            }
+        }
+        let mut out = String::new();
+        escape_into(&mut out, "plain text, long enough for several words: a&b <c> \u{e9}t\u{e9}").unwrap();
+        assert_eq!(out, "plain text, long enough for several words: a&amp;b &lt;c&gt; \u{e9}t\u{e9}");
+        assert_eq!(escape_into(&mut String::new(), "0123456789abcdef\u{FFFE}"), Err((0xFFFE, 16)));
+        assert_eq!(escape_into(&mut String::new(), "01234567\u{1}"), Err((1, 8)));
     }
 
     #[test]
