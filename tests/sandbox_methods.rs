@@ -253,7 +253,10 @@ fn paas_list_filters_on_exactly_the_values_it_shows() {
             let opts = st(vec![(field, shown.clone()), ("items_per_page", 500.into())]);
             let found = arr(&ok(&sb, "paas.list", vec![opts.clone()])).to_vec();
             assert!(found.contains(item), "filter {field} = {shown:?} misses instance {:?}", get(item, "id"));
-            assert!(found.iter().all(|f| get(f, field) == &shown), "filter {field} = {shown:?} lets others in");
+            assert!(
+                found.iter().all(|f| get(f, field) == &shown),
+                "filter {field} = {shown:?} lets others in"
+            );
             assert_eq!(ok(&sb, "paas.count", vec![opts]), Value::Int(found.len() as i64));
         }
     }
