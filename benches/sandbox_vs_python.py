@@ -64,9 +64,19 @@ def read_banner(proc, pattern, stream_name, timeout=60.0):
     raise BenchError(f"no URL within {timeout} s; got {''.join(lines)!r}")
 
 
-def start_sandbox(args):
+def build():
+    print("building: cargo build --release --bin gandish --example loadgen", file=sys.stderr)
+    subprocess.run(["cargo", "build", "--release", "--bin", "gandish", "--example", "loadgen"],
+                   cwd=ROOT, check=True)
+    for exe in (GANDISH, LOADGEN):
+        if not os.access(exe, os.X_OK):
+            raise BenchError(f"{exe} is missing after the build")
+
+
+def start_sandbox(args, extra=()):
+    """Starts the release sandbox on a free port; returns (process, URL, key)."""
     cmd = [GANDISH, "sandbox", "--listen", "127.0.0.1:0", "--dataset", "demo",
-           "--instances", str(args.instances), "--seed", "1"]
+           "--instances", str(args.instances), "--seed", "1", *extra]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     m, lines = read_banner(proc, r"listening on (http://\S+)", "stderr")
@@ -193,13 +203,12 @@ def main():
         ap.error("--instances must leave at least 500 instances in the demo set (>= 463)")
 
     if not args.no_build:
-        print("building: cargo build --release --bin gandish --example loadgen", file=sys.stderr)
-        subprocess.run(["cargo", "build", "--release", "--bin", "gandish", "--example", "loadgen"],
-                       cwd=ROOT, check=True)
+        build()
     for exe in (GANDISH, LOADGEN):
         if not os.access(exe, os.X_OK):
             raise BenchError(f"{exe} is missing; run without --no-build")
 
+    notes = machine_notes()  # before any load of ours
     procs = []
     tmp = tempfile.mkdtemp(prefix="gandish-bench-")
     try:
@@ -241,7 +250,6 @@ def main():
                       file=sys.stderr)
                 results[(call, name)] = load(url, body_file, pids[name], args)
 
-        notes = machine_notes()
         print()
         print(f"machine: {notes.get('cpu', '?')}, {notes['cpus']} CPUs, load average {notes.get('loadavg_1min', 0):.2f}; "
               f"Python {notes['python']}; {args.connections} connections, {args.seconds} s per phase"
