@@ -16,7 +16,8 @@ What it does, all on 127.0.0.1, every process started and stopped here:
  5. loads each server in turn with the same client and the same request bytes
     (examples/loadgen.rs: N keep-alive connections, one thread each, closed loop, a fixed number
     of seconds per phase; every reply must be byte-identical to the first, or the run fails);
- 6. prints calls/s, latency and the sandbox/Python ratios, and exits 1 if a check failed.
+ 6. prints calls/s, latency, CPU per call and the sandbox/Python ratios; exits 1 if a check
+    failed, 3 if the sandbox is under 20x Python's threaded server on a call.
 
 Why that client: it costs the client almost nothing per call (one write of a prepared request,
 a read into a reused buffer, a memcmp), so with 2 cores shared the server is what is measured.
