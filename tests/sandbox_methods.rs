@@ -225,6 +225,48 @@ fn lists_filter_page_and_sort() {
 }
 
 #[test]
+fn paas_list_filters_on_exactly_the_values_it_shows() {
+    let sb = sandbox(|c| {
+        c.dataset = Dataset::Demo;
+        c.instances = 60;
+    });
+    let all = st(vec![("items_per_page", 500.into())]);
+    let items = arr(&ok(&sb, "paas.list", vec![all])).to_vec();
+    assert_eq!(items.len(), 1 + 36 + 60);
+    let fields = [
+        "id",
+        "name",
+        "size",
+        "type",
+        "state",
+        "catalog_name",
+        "datacenter_id",
+        "data_disk_additional_size",
+        "need_upgrade",
+        "date_start",
+        "date_end",
+        "date_end_commitment",
+    ];
+    for item in items.iter().step_by(7) {
+        for field in fields {
+            let shown = get(item, field).clone();
+            let opts = st(vec![(field, shown.clone()), ("items_per_page", 500.into())]);
+            let found = arr(&ok(&sb, "paas.list", vec![opts.clone()])).to_vec();
+            assert!(found.contains(item), "filter {field} = {shown:?} misses instance {:?}", get(item, "id"));
+            assert!(
+                found.iter().all(|f| get(f, field) == &shown),
+                "filter {field} = {shown:?} lets others in"
+            );
+            assert_eq!(ok(&sb, "paas.count", vec![opts]), Value::Int(found.len() as i64));
+        }
+    }
+    // `user` filters although the list item does not show it; the seed's instance has 2316.
+    let seed_user = st(vec![("user", 2316.into())]);
+    assert!(arr(&ok(&sb, "paas.list", vec![seed_user])).iter().any(|i| get(i, "id") == &Value::Int(1)));
+    assert!(items.iter().all(|i| i.get("user").is_none()));
+}
+
+#[test]
 fn operation_list_filters_by_step_type_and_paas_id() {
     let sb = sandbox(|c| {
         c.op_seconds = 10;

@@ -215,7 +215,7 @@ fn like(text: &str, pat: &str) -> bool {
 
 impl ListOpts {
     /// Whether `item` passes every filter; `lookup` finds a field's value in an item.
-    pub fn matches(&self, item: &Value, lookup: &dyn Fn(&Value, &str) -> Option<Value>) -> bool {
+    pub fn matches<T>(&self, item: &T, lookup: &dyn Fn(&T, &str) -> Option<Value>) -> bool {
         self.conds.iter().all(|c| {
             let field = lookup(item, &c.key).unwrap_or(Value::Nil);
             match c.op {
@@ -232,27 +232,31 @@ impl ListOpts {
         })
     }
 
-    /// Filters, sorts and pages `items` (already in default `id ASC` order).
-    pub fn select(&self, items: Vec<Value>, lookup: &dyn Fn(&Value, &str) -> Option<Value>) -> Vec<Value> {
-        let mut kept: Vec<Value> = items.into_iter().filter(|i| self.matches(i, lookup)).collect();
-        if let Some((field, desc)) = &self.sort {
-            kept.sort_by(|a, b| {
-                let (x, y) = (lookup(a, field).unwrap_or(Value::Nil), lookup(b, field).unwrap_or(Value::Nil));
-                let o = compare(&x, &y);
-                if *desc { o.reverse() } else { o }
-            });
-        }
+    /// Filters, sorts (stably) and pages `items` (already in default `id ASC` order). Items may
+    /// be values or anything `lookup` can read a field from (e.g. references into the state, so
+    /// only the page returned needs to be turned into values).
+    pub fn select<T>(&self, items: Vec<T>, lookup: &dyn Fn(&T, &str) -> Option<Value>) -> Vec<T> {
+        let kept = items.into_iter().filter(|i| self.matches(i, lookup));
         let start = self.page.saturating_mul(self.per_page);
-        kept.into_iter().skip(start).take(self.per_page).collect()
+        let Some((field, desc)) = &self.sort else {
+            return kept.skip(start).take(self.per_page).collect();
+        };
+        // Each item's sort key is looked up once.
+        let mut keyed: Vec<(Value, T)> = kept.map(|i| (lookup(&i, field).unwrap_or(Value::Nil), i)).collect();
+        keyed.sort_by(|(x, _), (y, _)| {
+            let o = compare(x, y);
+            if *desc { o.reverse() } else { o }
+        });
+        keyed.into_iter().skip(start).take(self.per_page).map(|(_, i)| i).collect()
     }
 
     /// How many of `items` pass the filters (paging and sorting ignored).
-    pub fn count<'a>(
+    pub fn count<'a, T: 'a>(
         &self,
-        items: impl Iterator<Item = &'a Value>,
-        lookup: &dyn Fn(&Value, &str) -> Option<Value>,
+        items: impl Iterator<Item = &'a T>,
+        lookup: &dyn Fn(&T, &str) -> Option<Value>,
     ) -> i64 {
-        items.filter(|i| self.matches(i, lookup)).count() as i64
+        items.filter(|i| self.matches(*i, lookup)).count() as i64
     }
 }
 

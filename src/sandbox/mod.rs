@@ -4,6 +4,8 @@
 //! [`Sandbox`] implements [`Handler`], so it can be called directly (tests) or served with
 //! [`start`], which binds a [`Server`] (default `127.0.0.1:8421`, paths `/xmlrpc/`, `/`, `/RPC2`).
 //! One `Mutex` guards the whole world, so concurrent clients never lose an update or reuse an id.
+//! With a state file, each call returns only once the file holds every change it made or saw;
+//! concurrent calls share saves (group commit) and the file is written outside that lock.
 //!
 //! ```
 //! use gandish::sandbox::{Dataset, Sandbox, SandboxConfig};
@@ -35,6 +37,7 @@ mod vhost;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::xmlrpc::{CallContext, Fault, Handler, Server, ServerConfig, ShutdownHandle, Value};
@@ -206,6 +209,13 @@ pub struct Sandbox {
     config: SandboxConfig,
     state: Mutex<State>,
     inject: Injector,
+    /// Counts the changes to the world: bumped under the `state` lock by every call that
+    /// changed it.
+    generation: AtomicU64,
+    /// The newest generation written to the state file (only used with one).
+    saved: AtomicU64,
+    /// Held while the state file is written, so saves never overlap or go back in time.
+    save_lock: Mutex<()>,
 }
 
 impl fmt::Debug for Sandbox {
@@ -264,7 +274,14 @@ impl Sandbox {
             config.rate_limit,
             config.seed,
         );
-        Ok(Sandbox { config, state: Mutex::new(state), inject })
+        Ok(Sandbox {
+            config,
+            state: Mutex::new(state),
+            inject,
+            generation: AtomicU64::new(0),
+            saved: AtomicU64::new(0),
+            save_lock: Mutex::new(()),
+        })
     }
 
     /// The settings.
@@ -282,6 +299,10 @@ impl Sandbox {
         let now = self.config.clock.base_now() + st.clock_offset;
         let mut ctx = Ctx { st: &mut st, cfg: &self.config, now, changed: false };
         operation::advance(&mut ctx);
+        if ctx.changed {
+            // Not saved here; the next call's save covers it.
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
         st.clone()
     }
 
@@ -294,18 +315,49 @@ impl Sandbox {
             _ => return Err(fault::bad_key()),
         }
         let args = Args::new(method, &params[1..]);
-        let mut st = self.lock();
-        let now = self.config.clock.base_now().saturating_add(st.clock_offset);
-        let mut ctx = Ctx { st: &mut st, cfg: &self.config, now, changed: false };
-        operation::advance(&mut ctx);
-        let result = route(&mut ctx, method, &args);
-        if ctx.changed
-            && let Some(path) = &self.config.state_file
-            && let Err(e) = persist::save(path, ctx.st)
+        let (result, seen) = {
+            let mut st = self.lock();
+            let now = self.config.clock.base_now().saturating_add(st.clock_offset);
+            let mut ctx = Ctx { st: &mut st, cfg: &self.config, now, changed: false };
+            operation::advance(&mut ctx);
+            let result = route(&mut ctx, method, &args);
+            let seen = if ctx.changed {
+                self.generation.fetch_add(1, Ordering::AcqRel) + 1
+            } else {
+                self.generation.load(Ordering::Acquire)
+            };
+            (result, seen)
+        };
+        if let Some(path) = &self.config.state_file
+            && let Err(e) = self.save_up_to(path, seen)
         {
             return Err(fault::fault(fault::code::SYSTEM, format_args!("could not save the state: {e}")));
         }
         result
+    }
+
+    /// Returns once the state file holds generation `seen` or a later one, saving it if needed.
+    ///
+    /// Every call waits here for the generation it saw (so no reply, not even a read, shows a
+    /// change that a `kill -9` could still lose). Saves are a group commit: one thread at a time
+    /// serializes the world as it is *now* (under the state lock, which is all the lock is held
+    /// for) and writes it outside the state lock; every call whose change that covered returns
+    /// without writing again. Under many concurrent writers most calls therefore share a save.
+    fn save_up_to(&self, path: &std::path::Path, seen: u64) -> Result<(), SandboxError> {
+        if self.saved.load(Ordering::Acquire) >= seen {
+            return Ok(());
+        }
+        let _saving = self.save_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.saved.load(Ordering::Acquire) >= seen {
+            return Ok(());
+        }
+        let (json, covers) = {
+            let st = self.lock();
+            (persist::serialize(path, &st)?, self.generation.load(Ordering::Acquire))
+        };
+        persist::write(path, &json)?;
+        self.saved.store(covers, Ordering::Release);
+        Ok(())
     }
 }
 

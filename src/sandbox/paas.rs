@@ -22,25 +22,46 @@ fn catalog_name(i: &Instance) -> String {
 
 /// The `paas.list` item (the seed's field set; `console` and `snapshot_profile` when extended).
 pub fn list_item(i: &Instance, extended: bool) -> Value {
-    let mut s = Struct::with_capacity(15)
-        .with("catalog_name", catalog_name(i))
-        .with("data_disk_additional_size", i.quantity)
-        .with("datacenter_id", i.datacenter_id)
-        .with("date_end", stamp_to_datetime(i.date_end))
-        .with("date_end_commitment", i.date_end_commitment.map(stamp_to_datetime))
-        .with("date_start", stamp_to_datetime(i.date_start))
-        .with("id", i.id)
-        .with("name", i.name.as_str())
-        .with("need_upgrade", i.need_upgrade)
-        .with("servers", vec![Value::Struct(Struct::new().with("id", i.server_id))])
-        .with("size", i.size.as_str())
-        .with("state", i.state.as_str())
-        .with("type", i.kind.as_str());
+    let mut s = Struct::with_capacity(if extended { 15 } else { 13 });
+    s.push_distinct("catalog_name", catalog_name(i))
+        .push_distinct("data_disk_additional_size", i.quantity)
+        .push_distinct("datacenter_id", i.datacenter_id)
+        .push_distinct("date_end", stamp_to_datetime(i.date_end))
+        .push_distinct("date_end_commitment", i.date_end_commitment.map(stamp_to_datetime))
+        .push_distinct("date_start", stamp_to_datetime(i.date_start))
+        .push_distinct("id", i.id)
+        .push_distinct("name", i.name.as_str())
+        .push_distinct("need_upgrade", i.need_upgrade)
+        .push_distinct("servers", vec![Value::Struct(Struct::new().with("id", i.server_id))])
+        .push_distinct("size", i.size.as_str())
+        .push_distinct("state", i.state.as_str())
+        .push_distinct("type", i.kind.as_str());
     if extended {
-        s.insert("console", console(i));
-        s.insert("snapshot_profile", i.snapshot_profile);
+        s.push_distinct("console", console(i));
+        s.push_distinct("snapshot_profile", i.snapshot_profile);
     }
     Value::Struct(s)
+}
+
+/// The value of filterable field `key` of an instance, as its `paas.list` item shows it (`user`,
+/// filterable but not shown, included).
+fn instance_field(i: &Instance, key: &str) -> Option<Value> {
+    Some(match key {
+        "id" => Value::Int(i.id),
+        "name" => Value::from(i.name.as_str()),
+        "size" => Value::from(i.size.as_str()),
+        "type" => Value::from(i.kind.as_str()),
+        "state" => Value::from(i.state.as_str()),
+        "catalog_name" => Value::String(catalog_name(i)),
+        "datacenter_id" => Value::Int(i.datacenter_id),
+        "data_disk_additional_size" => Value::Int(i.quantity),
+        "need_upgrade" => Value::Bool(i.need_upgrade),
+        "date_start" => Value::DateTime(stamp_to_datetime(i.date_start)),
+        "date_end" => Value::DateTime(stamp_to_datetime(i.date_end)),
+        "date_end_commitment" => i.date_end_commitment.map(stamp_to_datetime).into(),
+        "user" => Value::Int(i.user),
+        _ => return None,
+    })
 }
 
 fn console(i: &Instance) -> String {
@@ -111,38 +132,19 @@ const FIELDS: [(&str, FTy); 13] = [
     ("user", FTy::Int),
 ];
 
-fn lookup(item: &Value, key: &str) -> Option<Value> {
-    item.get(key).cloned()
-}
-
 /// `paas.list(key[, opts])` / `paas.count(key[, opts])`.
+///
+/// Filters, sorting and paging read the instances directly; only the page returned is turned
+/// into values.
 pub fn list(ctx: &mut Ctx, args: &Args, count: bool) -> Result<Value, Fault> {
     args.arity(0, 1)?;
     let opts = filter::parse(args.opt_struct(0, "options")?, &FIELDS, &[])?;
-    let ext = ctx.cfg.extended_fields;
-    // `user` is filterable but not in the seed's list item: look it up on the instance.
-    let items: Vec<Value> = ctx
-        .st
-        .instances
-        .values()
-        .map(|i| {
-            let mut v = list_item(i, ext);
-            if let Value::Struct(s) = &mut v {
-                s.insert("user", i.user);
-            }
-            v
-        })
-        .collect();
-    let strip = |mut v: Value| {
-        if let Value::Struct(s) = &mut v {
-            s.remove("user");
-        }
-        v
-    };
     if count {
-        return Ok(Value::Int(opts.count(items.iter(), &lookup)));
+        return Ok(Value::Int(opts.count(ctx.st.instances.values(), &instance_field)));
     }
-    Ok(Value::Array(opts.select(items, &lookup).into_iter().map(strip).collect()))
+    let ext = ctx.cfg.extended_fields;
+    let page = opts.select(ctx.st.instances.values().collect(), &|i: &&Instance, key| instance_field(i, key));
+    Ok(Value::Array(page.into_iter().map(|i| list_item(i, ext)).collect()))
 }
 
 /// `paas.info(key, paas_id)`.

@@ -1,6 +1,9 @@
 //! `--state FILE`: the whole world as JSON, loaded at start and saved atomically (write to
 //! `FILE.tmp`, then rename) before each reply that changed it. A process killed with `kill -9`
 //! therefore loses nothing it acknowledged; no fsync is done, so a power loss may.
+//!
+//! When to save is decided in `Sandbox::dispatch` (group commit, see there); this module reads,
+//! serializes and writes.
 
 use std::fs;
 use std::io::Write;
@@ -30,12 +33,21 @@ pub fn load(path: &Path) -> Result<Option<State>, SandboxError> {
 
 /// Saves `st` to `path` atomically.
 pub fn save(path: &Path, st: &State) -> Result<(), SandboxError> {
+    write(path, &serialize(path, st)?)
+}
+
+/// The JSON of `st` (compact), as [`write`] stores it; `path` only names the file in errors.
+pub fn serialize(path: &Path, st: &State) -> Result<Vec<u8>, SandboxError> {
+    serde_json::to_vec(st)
+        .map_err(|e| SandboxError::State { path: path.to_path_buf(), reason: e.to_string() })
+}
+
+/// Replaces `path` with `json` atomically: writes `FILE.tmp`, then renames it over `FILE`.
+pub fn write(path: &Path, json: &[u8]) -> Result<(), SandboxError> {
     let err = |e: std::io::Error| SandboxError::State { path: path.to_path_buf(), reason: e.to_string() };
-    let json = serde_json::to_vec(st)
-        .map_err(|e| SandboxError::State { path: path.to_path_buf(), reason: e.to_string() })?;
     let tmp = tmp_path(path);
     let mut f = fs::File::create(&tmp).map_err(err)?;
-    f.write_all(&json).map_err(err)?;
+    f.write_all(json).map_err(err)?;
     drop(f);
     fs::rename(&tmp, path).map_err(err)
 }

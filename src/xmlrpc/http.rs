@@ -515,9 +515,10 @@ pub(crate) struct Response<'a> {
 }
 
 impl Response<'_> {
-    /// Writes the response in one `write_all`.
-    pub fn write_to(&self, mut stream: &TcpStream) -> io::Result<()> {
-        let mut out = Vec::with_capacity(200 + self.body.len());
+    /// Writes the response: the head and the body go out together (vectored writes), without
+    /// copying the body.
+    pub fn write_to(&self, stream: &TcpStream) -> io::Result<()> {
+        let mut out = Vec::with_capacity(256);
         let _ = write!(
             out,
             "HTTP/1.1 {} {}\r\nServer: gandish\r\nDate: {}\r\nContent-Length: {}\r\n",
@@ -535,10 +536,27 @@ impl Response<'_> {
             out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(self.body);
-        stream.write_all(&out)?;
-        stream.flush()
+        write_all_two(stream, &out, self.body)
     }
+}
+
+/// Writes `head` then `body` with vectored writes until both are out.
+fn write_all_two(mut stream: &TcpStream, mut head: &[u8], mut body: &[u8]) -> io::Result<()> {
+    while !head.is_empty() || !body.is_empty() {
+        match stream.write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(body)]) {
+            Ok(0) => {
+                return Err(io::Error::new(io::ErrorKind::WriteZero, "the connection took no more bytes"));
+            }
+            Ok(n) => {
+                let from_head = n.min(head.len());
+                head = &head[from_head..];
+                body = &body[n - from_head..];
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

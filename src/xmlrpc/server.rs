@@ -84,7 +84,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::decode::{DecodeError, Limits, MethodCall, decode_call_with, gunzip_capped};
-use super::encode::{encode_fault, encode_response, encode_value, is_valid_method_name};
+use super::encode::{encode_fault_into, encode_response_into, encode_value, is_valid_method_name};
 use super::http::{BodyLength, Conn, ReadError, ReadHeadError, RequestHead, Response, Version};
 use super::value::{Fault, Value, fault_code};
 
@@ -351,6 +351,8 @@ const REAPED: u8 = 2;
 
 /// How long the wake-up connection of a shutdown may take.
 const WAKE_TIMEOUT: Duration = Duration::from_millis(250);
+/// A connection keeps its reply buffer between calls unless it grew past this (bytes).
+const MAX_KEPT_OUTPUT: usize = 1 << 20;
 /// Responses larger than this are gzipped for clients that accept it (Python's threshold).
 const GZIP_THRESHOLD: usize = 1400;
 
@@ -535,6 +537,8 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
         let _ = stream.set_write_timeout(Some(cfg.body_timeout));
     }
     let mut conn = Conn::new(stream);
+    // The encoded reply, reused from call to call on this connection.
+    let mut out = String::new();
     let mut first = true;
     loop {
         if shared.stopping() {
@@ -573,7 +577,11 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
             }
         };
         shared.requests.fetch_add(1, Ordering::Relaxed);
-        match handle_request(shared, &mut conn, &head, peer) {
+        let next = handle_request(shared, &mut conn, &head, peer, &mut out);
+        if out.capacity() > MAX_KEPT_OUTPUT {
+            out = String::new();
+        }
+        match next {
             Next::KeepAlive => {}
             Next::Close => return,
             Next::Linger => {
@@ -609,7 +617,13 @@ fn refuse(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, headers: 
 }
 
 /// Serves one request whose head has been read.
-fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer: SocketAddr) -> Next {
+fn handle_request(
+    shared: &Shared,
+    conn: &mut Conn<'_>,
+    head: &RequestHead,
+    peer: SocketAddr,
+    out: &mut String,
+) -> Next {
     let cfg = &shared.config;
     if head.method != "POST" {
         let msg = format!("method {} is not allowed: XML-RPC calls are POST requests", head.method);
@@ -708,7 +722,8 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
     };
 
     let mut ctx = CallContext::new(peer);
-    let xml_out = shared.answer(&mut ctx, &xml_in);
+    shared.answer(&mut ctx, &xml_in, out);
+    let xml_out = out.as_bytes();
     if ctx.reply_dropped() {
         return Next::Close;
     }
@@ -716,12 +731,12 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
     let keep = keep_alive();
     if head.accepts_gzip()
         && xml_out.len() > GZIP_THRESHOLD
-        && let Some(gz) = gzip_bytes(&xml_out)
+        && let Some(gz) = gzip_bytes(xml_out)
     {
         let headers = [("Content-Type", "text/xml"), ("Content-Encoding", "gzip")];
         return close_after(reply(conn, head, 200, &headers, &gz, keep), keep);
     }
-    close_after(reply(conn, head, 200, &[("Content-Type", "text/xml")], &xml_out, keep), keep)
+    close_after(reply(conn, head, 200, &[("Content-Type", "text/xml")], xml_out, keep), keep)
 }
 
 /// Writes a response in the request's version.
@@ -768,18 +783,19 @@ fn decode_fault_code(e: &DecodeError) -> i64 {
 }
 
 impl Shared {
-    /// Decodes a call body and returns the encoded response (result or fault).
-    fn answer(&self, ctx: &mut CallContext, body: &[u8]) -> Vec<u8> {
+    /// Decodes a call body and writes the encoded response (result or fault) into `out`,
+    /// replacing what it held.
+    fn answer(&self, ctx: &mut CallContext, body: &[u8], out: &mut String) {
         let MethodCall { method, params } = match decode_call_with(body, &self.config.limits) {
             Ok(call) => call,
-            Err(e) => return encode_fault(&Fault::new(decode_fault_code(&e), e.to_string())),
+            Err(e) => return encode_fault_into(out, &Fault::new(decode_fault_code(&e), e.to_string())),
         };
         if !is_valid_method_name(&method) {
-            return encode_fault(&invalid_name(&method));
+            return encode_fault_into(out, &invalid_name(&method));
         }
         match self.dispatch(ctx, &method, params, false) {
-            Ok(value) => self.encode_result(&method, value),
-            Err(fault) => encode_fault(&fault),
+            Ok(value) => self.encode_result(&method, value, out),
+            Err(fault) => encode_fault_into(out, &fault),
         }
     }
 
@@ -893,9 +909,9 @@ impl Shared {
 
     /// Encodes a successful result; a value the encoder refuses becomes fault -32603 (for a
     /// multicall, only the entries that cannot be encoded become fault entries).
-    fn encode_result(&self, method: &str, mut value: Value) -> Vec<u8> {
-        let err = match encode_response(&value) {
-            Ok(bytes) => return bytes,
+    fn encode_result(&self, method: &str, mut value: Value, out: &mut String) {
+        let err = match encode_response_into(out, &value) {
+            Ok(()) => return,
             Err(e) => e,
         };
         if method == "system.multicall"
@@ -910,14 +926,17 @@ impl Shared {
                     .to_value();
                 }
             }
-            if let Ok(bytes) = encode_response(&value) {
-                return bytes;
+            if encode_response_into(out, &value).is_ok() {
+                return;
             }
         }
-        encode_fault(&Fault::new(
-            fault_code::INTERNAL_ERROR,
-            format!("internal error: cannot encode the result of {method}: {err}"),
-        ))
+        encode_fault_into(
+            out,
+            &Fault::new(
+                fault_code::INTERNAL_ERROR,
+                format!("internal error: cannot encode the result of {method}: {err}"),
+            ),
+        );
     }
 }
 

@@ -323,10 +323,13 @@ impl Drop for Value {
             }
             _ => return,
         };
+        // Scalar children are dropped where they are; only compound ones go on the stack.
         while let Some(mut v) = stack.pop() {
             match &mut v {
-                Value::Array(a) => stack.append(a),
-                Value::Struct(s) => stack.extend(std::mem::take(&mut s.0).into_iter().map(|(_, v)| v)),
+                Value::Array(a) => stack.extend(std::mem::take(a).into_iter().filter(is_compound)),
+                Value::Struct(s) => {
+                    stack.extend(std::mem::take(&mut s.0).into_iter().map(|(_, v)| v).filter(is_compound));
+                }
                 _ => {}
             }
         }
@@ -433,6 +436,15 @@ impl Struct {
                 None
             }
         }
+    }
+
+    /// Appends member `name` without looking for an existing one: for code that builds a struct
+    /// from names it knows are distinct (faster than [`Struct::insert`] for large replies).
+    pub(crate) fn push_distinct(&mut self, name: impl Into<String>, value: impl Into<Value>) -> &mut Self {
+        let name = name.into();
+        debug_assert!(self.get(&name).is_none(), "duplicate struct member {name:?}");
+        self.0.push((name, value.into()));
+        self
     }
 
     /// Member `name`, if present.
