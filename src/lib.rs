@@ -7,4 +7,5 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod script;
 pub mod xmlrpc;
