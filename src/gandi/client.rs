@@ -1,0 +1,702 @@
+//! [`Gandi`]: the typed Gandi PaaS client over [`xmlrpc::Client`](crate::xmlrpc::Client).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::xmlrpc::client::Error as ClientError;
+use crate::xmlrpc::{Client, ClientConfig, DecodeError, Fault, Struct, Value};
+
+use super::error::GandiError;
+use super::fault::ApiFault;
+use super::key::{ApiKey, REDACTED};
+use super::params::{CreateParams, RenewParams, UpdateParams, VhostCreateParams, redact_passwords};
+use super::types::{
+    ApiRecord, Datacenter, DnsEntries, DryRunError, Instance, InstanceInfo, OpStep, Operation, PaasType,
+    Snapshot, SnapshotProfile, Version, Vhost,
+};
+
+/// The production endpoint.
+pub const PRODUCTION_URL: &str = "https://rpc.gandi.net/xmlrpc/";
+
+/// The OT&E (test) endpoint.
+pub const OTE_URL: &str = "https://rpc.ote.gandi.net/xmlrpc/";
+
+/// The page size [`Gandi::list_all`] asks for (the API's maximum).
+pub const PAGE_SIZE: i64 = 500;
+
+/// [`Gandi::list_all`] gives up after this many pages (10 million items), so a server that
+/// never sends a short page cannot make it loop forever.
+pub const MAX_PAGES: i64 = 20_000;
+
+/// How a call ended, for a [`CallRecord`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallOutcome {
+    /// The API answered with a value.
+    Ok,
+    /// The API answered with a fault.
+    Fault {
+        /// The fault code.
+        code: i64,
+        /// The fault string (the key, should it appear, redacted).
+        message: String,
+    },
+    /// No answer: a transport error, with its message (the key redacted).
+    Error(String),
+}
+
+/// One call, as the call log hook sees it (after the call).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallRecord {
+    /// The method, e.g. `paas.info`.
+    pub method: String,
+    /// The params as sent, except that the API key (first) is `"[REDACTED]"`, and so is the
+    /// value of any `password` member.
+    pub params: Vec<Value>,
+    /// Wall time of the call.
+    pub duration: Duration,
+    /// Bytes of the request body.
+    pub request_bytes: usize,
+    /// Bytes of the reply body (after decompression).
+    pub response_bytes: usize,
+    /// The HTTP status, if a response arrived.
+    pub status: Option<u16>,
+    /// How it ended.
+    pub outcome: CallOutcome,
+}
+
+/// The call log hook: called after every call (from the calling thread).
+pub type CallHook = Arc<dyn Fn(&CallRecord) + Send + Sync>;
+
+/// How [`Gandi::wait`] waits.
+#[derive(Clone, Copy)]
+pub struct WaitOptions<'a> {
+    /// Give up (with [`GandiError::WaitTimeout`]) after this long. Default 600 s.
+    pub timeout: Duration,
+    /// Pause between polling rounds. Default 1 s.
+    pub poll_interval: Duration,
+    /// Called with each operation after each `operation.info`.
+    pub progress: Option<&'a dyn Fn(&Operation)>,
+    /// Checked between polls (at least every 50 ms while pausing); returning `true` stops the
+    /// wait with [`GandiError::WaitCancelled`].
+    pub cancel: Option<&'a dyn Fn() -> bool>,
+}
+
+impl Default for WaitOptions<'_> {
+    fn default() -> Self {
+        WaitOptions {
+            timeout: Duration::from_secs(600),
+            poll_interval: Duration::from_secs(1),
+            progress: None,
+            cancel: None,
+        }
+    }
+}
+
+impl fmt::Debug for WaitOptions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitOptions")
+            .field("timeout", &self.timeout)
+            .field("poll_interval", &self.poll_interval)
+            .field("progress", &self.progress.is_some())
+            .field("cancel", &self.cancel.is_some())
+            .finish()
+    }
+}
+
+impl<'a> WaitOptions<'a> {
+    /// Sets the timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the pause between polling rounds.
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// Sets the progress callback.
+    pub fn with_progress(mut self, progress: &'a dyn Fn(&Operation)) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Sets the cancellation check.
+    pub fn with_cancel(mut self, cancel: &'a dyn Fn() -> bool) -> Self {
+        self.cancel = Some(cancel);
+        self
+    }
+}
+
+/// The Gandi PaaS API client: an [`xmlrpc::Client`](Client) plus the [`ApiKey`], which it
+/// prepends to every call.
+///
+/// `Gandi` is `Send + Sync`, and cloning it is cheap (the connection pool, key and hook are
+/// shared), so one client can serve several threads.
+///
+/// Methods come in two layers:
+/// - raw: [`call`](Gandi::call) (any method, key added, answer as a [`Value`]) and
+///   [`list_all`](Gandi::list_all) (any `*.list`, paged); the values keep the API's field names
+///   and types, which is what scripts see;
+/// - typed: one method per PaaS call of the reference catalogue, returning the records of
+///   [`types`](super::types). Every record also keeps what it does not model (`extra`) and gives
+///   the whole struct back with [`ApiRecord::to_value`].
+#[derive(Clone)]
+pub struct Gandi {
+    client: Client,
+    key: ApiKey,
+    hook: Option<CallHook>,
+}
+
+impl fmt::Debug for Gandi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gandi")
+            .field("url", &self.client.url())
+            .field("key", &self.key)
+            .field("call_log", &self.hook.is_some())
+            .finish()
+    }
+}
+
+fn op_ids(ops: &[Operation]) -> Vec<i64> {
+    ops.iter().map(|o| o.id).collect()
+}
+
+fn filter_arg(filter: &Struct) -> Vec<Value> {
+    if filter.is_empty() { Vec::new() } else { vec![Value::Struct(filter.clone())] }
+}
+
+impl Gandi {
+    /// A client for the API at `url` with `key`. Fails as [`Client::new`] does (bad URL, plain
+    /// http to a non-loopback host, unreadable CA file); nothing is sent.
+    pub fn new(url: &str, key: impl Into<ApiKey>, config: ClientConfig) -> Result<Gandi, GandiError> {
+        let client = Client::new(url, config)
+            .map_err(|source| GandiError::Transport { method: String::new(), source })?;
+        Ok(Gandi { client, key: key.into(), hook: None })
+    }
+
+    /// A client over an existing XML-RPC client (sharing its connection pool).
+    pub fn with_client(client: Client, key: impl Into<ApiKey>) -> Gandi {
+        Gandi { client, key: key.into(), hook: None }
+    }
+
+    /// Sets the call log hook (see [`CallRecord`]).
+    pub fn with_call_log(mut self, hook: CallHook) -> Gandi {
+        self.hook = Some(hook);
+        self
+    }
+
+    /// Sets or removes the call log hook.
+    pub fn set_call_log(&mut self, hook: Option<CallHook>) {
+        self.hook = hook;
+    }
+
+    /// The underlying XML-RPC client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The endpoint.
+    pub fn url(&self) -> &str {
+        self.client.url()
+    }
+
+    /// The API key (prints as `ApiKey(***)`).
+    pub fn key(&self) -> &ApiKey {
+        &self.key
+    }
+
+    // ---------------------------------------------------------------- raw layer
+
+    /// Calls `method` with the key prepended to `params`, and returns the answer as sent.
+    ///
+    /// A fault becomes [`GandiError::Fault`] (decoded, naming `method`); anything else that
+    /// prevents an answer is [`GandiError::Transport`].
+    pub fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, GandiError> {
+        let mut full = Vec::with_capacity(params.len() + 1);
+        full.push(Value::from(self.key.expose()));
+        full.extend(params);
+        let (result, stats) = self.client.call_with_stats(method, &full);
+        let result = result.map_err(|e| self.error(method, e));
+        if let Some(hook) = &self.hook {
+            full[0] = Value::from(REDACTED);
+            for p in full.iter_mut().skip(1) {
+                redact_passwords(p);
+                self.redact_key_in(p);
+            }
+            let outcome = match &result {
+                Ok(_) => CallOutcome::Ok,
+                Err(GandiError::Fault(f)) => CallOutcome::Fault { code: f.code, message: f.message.clone() },
+                Err(e) => CallOutcome::Error(e.to_string()),
+            };
+            hook(&CallRecord {
+                method: method.to_owned(),
+                params: full,
+                duration: stats.duration,
+                request_bytes: stats.request_bytes,
+                response_bytes: stats.response_bytes,
+                status: stats.status,
+                outcome,
+            });
+        }
+        result
+    }
+
+    /// Every item of a `*.list` method matching `filter`.
+    ///
+    /// Without `items_per_page` or `page` in `filter`, pages of [`PAGE_SIZE`] are fetched
+    /// (`page` 0, 1, …) until a page comes back short. With either, the one page asked for is
+    /// returned as is.
+    pub fn list_all(&self, method: &str, filter: &Struct) -> Result<Vec<Value>, GandiError> {
+        if filter.contains_key("items_per_page") || filter.contains_key("page") {
+            return self.array(method, self.call(method, filter_arg(filter))?);
+        }
+        let mut all = Vec::new();
+        let mut previous_first: Option<Value> = None;
+        for page in 0..MAX_PAGES {
+            let mut opts = filter.clone();
+            opts.insert("items_per_page", PAGE_SIZE);
+            opts.insert("page", page);
+            let items = self.array(method, self.call(method, vec![Value::Struct(opts)])?)?;
+            let n = items.len() as i64;
+            if n > PAGE_SIZE {
+                return Err(GandiError::BadReply {
+                    method: method.to_owned(),
+                    reason: format!("page {page} has {n} items although {PAGE_SIZE} were asked for"),
+                });
+            }
+            if n > 0 {
+                let first = items[0].clone();
+                if previous_first.as_ref() == Some(&first) {
+                    return Err(GandiError::BadReply {
+                        method: method.to_owned(),
+                        reason: format!("page {page} repeats page {}: the server ignores `page`", page - 1),
+                    });
+                }
+                previous_first = Some(first);
+            }
+            all.extend(items);
+            if n < PAGE_SIZE {
+                return Ok(all);
+            }
+        }
+        Err(GandiError::BadReply {
+            method: method.to_owned(),
+            reason: format!("still full pages after {MAX_PAGES} pages; giving up"),
+        })
+    }
+
+    /// Maps a client error, keeping the key out of every message.
+    fn error(&self, method: &str, e: ClientError) -> GandiError {
+        match e {
+            ClientError::Fault(f) => GandiError::Fault(Box::new(ApiFault::decode(
+                method,
+                &Fault::new(f.code, self.key.redact(&f.message)),
+            ))),
+            other => GandiError::Transport { method: method.to_owned(), source: self.redact_error(other) },
+        }
+    }
+
+    /// Rebuilds a client error whose text would show the key (a server or proxy echoing the
+    /// request), with the key replaced.
+    fn redact_error(&self, e: ClientError) -> ClientError {
+        if self.key.expose().chars().count() < 4 || !e.to_string().contains(self.key.expose()) {
+            return e;
+        }
+        let r = |s: String| self.key.redact(&s);
+        match e {
+            ClientError::Http { status, url, body_excerpt } => {
+                ClientError::Http { status, url: r(url), body_excerpt: r(body_excerpt) }
+            }
+            ClientError::Connect { url, message } => {
+                ClientError::Connect { url: r(url), message: r(message) }
+            }
+            ClientError::ClosedBeforeReply { url, message } => {
+                ClientError::ClosedBeforeReply { url: r(url), message: r(message) }
+            }
+            ClientError::Transport { url, message } => {
+                ClientError::Transport { url: r(url), message: r(message) }
+            }
+            ClientError::Tls { url, message } => ClientError::Tls { url: r(url), message: r(message) },
+            ClientError::Timeout { url, limit, connecting } => {
+                ClientError::Timeout { url: r(url), limit, connecting }
+            }
+            ClientError::Config(m) => ClientError::Config(r(m)),
+            ClientError::InsecureUrl { host } => ClientError::InsecureUrl { host: r(host) },
+            ClientError::Decode(DecodeError::Value { tag, text, reason, pos }) => {
+                ClientError::Decode(DecodeError::Value { tag, text: r(text), reason: r(reason), pos })
+            }
+            ClientError::Decode(DecodeError::Xml { pos, message }) => {
+                ClientError::Decode(DecodeError::Xml { pos, message: r(message) })
+            }
+            ClientError::Decode(DecodeError::Protocol { kind, pos, message }) => {
+                ClientError::Decode(DecodeError::Protocol { kind, pos, message: r(message) })
+            }
+            ClientError::Decode(DecodeError::Entity { name, pos }) => {
+                ClientError::Decode(DecodeError::Entity { name: r(name), pos })
+            }
+            other => {
+                ClientError::Transport { url: r(self.client.url().to_owned()), message: r(other.to_string()) }
+            }
+        }
+    }
+
+    /// Replaces the key wherever a string param contains it (for the call log).
+    fn redact_key_in(&self, v: &mut Value) {
+        if self.key.expose().chars().count() < 4 {
+            return;
+        }
+        let mut stack = vec![v];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::String(s) if s.contains(self.key.expose()) => *s = self.key.redact(s),
+                Value::Array(a) => stack.extend(a.iter_mut()),
+                Value::Struct(s) => stack.extend(s.0.iter_mut().map(|(_, m)| m)),
+                _ => {}
+            }
+        }
+    }
+
+    fn array(&self, method: &str, v: Value) -> Result<Vec<Value>, GandiError> {
+        v.into_array().map_err(|v| GandiError::BadReply {
+            method: method.to_owned(),
+            reason: format!("expected an array, found {}", v.type_name()),
+        })
+    }
+
+    fn record<T: ApiRecord>(&self, method: &str, v: Value) -> Result<T, GandiError> {
+        T::from_api(v).map_err(|source| GandiError::Decode { method: method.to_owned(), index: None, source })
+    }
+
+    fn records<T: ApiRecord>(&self, method: &str, items: Vec<Value>) -> Result<Vec<T>, GandiError> {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            out.push(T::from_api(item).map_err(|source| GandiError::Decode {
+                method: method.to_owned(),
+                index: Some(i),
+                source,
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// One op or an array of ops (the API is inconsistent; reference §10).
+    fn ops(&self, method: &str, v: Value) -> Result<Vec<Operation>, GandiError> {
+        match v {
+            Value::Struct(_) => Ok(vec![self.record(method, v)?]),
+            Value::Array(_) => {
+                let items = self.array(method, v)?;
+                self.records(method, items)
+            }
+            other => Err(GandiError::BadReply {
+                method: method.to_owned(),
+                reason: format!(
+                    "expected an operation or an array of operations, found {}",
+                    other.type_name()
+                ),
+            }),
+        }
+    }
+
+    fn int(&self, method: &str, v: Value) -> Result<i64, GandiError> {
+        v.as_i64().ok_or_else(|| GandiError::BadReply {
+            method: method.to_owned(),
+            reason: format!("expected an int, found {}", v.type_name()),
+        })
+    }
+
+    fn dry_run(&self, method: &str, mut params: Struct) -> Result<Vec<DryRunError>, GandiError> {
+        params.insert("--dry-run", true);
+        let v = self.call(method, vec![Value::Struct(params)])?;
+        match v {
+            Value::Array(_) => {
+                let items = self.array(method, v)?;
+                self.records(method, items)
+            }
+            other => Err(GandiError::BadReply {
+                method: method.to_owned(),
+                reason: format!(
+                    "a dry run should answer an array of errors, found {} (the call may have been applied)",
+                    other.type_name()
+                ),
+            }),
+        }
+    }
+
+    fn list_typed<T: ApiRecord>(&self, method: &str, filter: &Struct) -> Result<Vec<T>, GandiError> {
+        let items = self.list_all(method, filter)?;
+        self.records(method, items)
+    }
+
+    fn count(&self, method: &str, filter: &Struct) -> Result<i64, GandiError> {
+        let v = self.call(method, filter_arg(filter))?;
+        self.int(method, v)
+    }
+
+    // ---------------------------------------------------------------- typed layer
+
+    /// `version.info`.
+    pub fn version(&self) -> Result<Version, GandiError> {
+        let v = self.call("version.info", vec![])?;
+        self.record("version.info", v)
+    }
+
+    /// `paas.count(filter)`: how many instances match (paging options are ignored by the API).
+    pub fn paas_count(&self, filter: &Struct) -> Result<i64, GandiError> {
+        self.count("paas.count", filter)
+    }
+
+    /// `paas.list(filter)`, every page (see [`Gandi::list_all`]).
+    pub fn paas_list(&self, filter: &Struct) -> Result<Vec<Instance>, GandiError> {
+        self.list_typed("paas.list", filter)
+    }
+
+    /// `paas.info(id)`.
+    pub fn paas_info(&self, id: i64) -> Result<InstanceInfo, GandiError> {
+        let v = self.call("paas.info", vec![Value::Int(id)])?;
+        self.record("paas.info", v)
+    }
+
+    /// `paas.create(params)`: the ops (`paas_vm_create`, `paas_disk_create`, `rproxy_create`);
+    /// the new instance's id is [`Operation::paas_id`].
+    pub fn paas_create(&self, params: &CreateParams) -> Result<Vec<Operation>, GandiError> {
+        let v = self.call("paas.create", vec![Value::Struct(params.to_struct())])?;
+        self.ops("paas.create", v)
+    }
+
+    /// `paas.create(params + '--dry-run': True)`: what would be wrong (empty: it would succeed).
+    /// Nothing is created.
+    pub fn paas_create_dry_run(&self, params: &CreateParams) -> Result<Vec<DryRunError>, GandiError> {
+        self.dry_run("paas.create", params.to_struct())
+    }
+
+    /// `paas.update(id, params)`.
+    pub fn paas_update(&self, id: i64, params: &UpdateParams) -> Result<Vec<Operation>, GandiError> {
+        let v = self.call("paas.update", vec![Value::Int(id), Value::Struct(params.to_struct())])?;
+        self.ops("paas.update", v)
+    }
+
+    /// `paas.delete(id)`.
+    pub fn paas_delete(&self, id: i64) -> Result<Vec<Operation>, GandiError> {
+        let v = self.call("paas.delete", vec![Value::Int(id)])?;
+        self.ops("paas.delete", v)
+    }
+
+    /// `paas.renew(id, params)`: at DONE, `date_end` moves forward by the duration.
+    pub fn paas_renew(&self, id: i64, params: &RenewParams) -> Result<Vec<Operation>, GandiError> {
+        let v = self.call("paas.renew", vec![Value::Int(id), Value::Struct(params.to_struct())])?;
+        self.ops("paas.renew", v)
+    }
+
+    /// `paas.restart(id)`.
+    pub fn paas_restart(&self, id: i64) -> Result<Vec<Operation>, GandiError> {
+        let v = self.call("paas.restart", vec![Value::Int(id)])?;
+        self.ops("paas.restart", v)
+    }
+
+    /// `paas.type.count(filter)`.
+    pub fn type_count(&self, filter: &Struct) -> Result<i64, GandiError> {
+        self.count("paas.type.count", filter)
+    }
+
+    /// `paas.type.list(filter)`, every page.
+    pub fn type_list(&self, filter: &Struct) -> Result<Vec<PaasType>, GandiError> {
+        self.list_typed("paas.type.list", filter)
+    }
+
+    /// `paas.vhost.count(filter)`.
+    pub fn vhost_count(&self, filter: &Struct) -> Result<i64, GandiError> {
+        self.count("paas.vhost.count", filter)
+    }
+
+    /// `paas.vhost.list(filter)`, every page.
+    pub fn vhost_list(&self, filter: &Struct) -> Result<Vec<Vhost>, GandiError> {
+        self.list_typed("paas.vhost.list", filter)
+    }
+
+    /// `paas.vhost.info(fqdn)`.
+    pub fn vhost_info(&self, fqdn: &str) -> Result<Vhost, GandiError> {
+        let v = self.call("paas.vhost.info", vec![Value::from(fqdn)])?;
+        self.record("paas.vhost.info", v)
+    }
+
+    /// `paas.vhost.create(params)`: one op (`rproxy_update`). Without ownership proof the API
+    /// faults 580142 (OBJECT_DNS_TXT / CAUSE_NOTFOUND).
+    pub fn vhost_create(&self, params: &VhostCreateParams) -> Result<Vec<Operation>, GandiError> {
+        let v = self.call("paas.vhost.create", vec![Value::Struct(params.to_struct())])?;
+        self.ops("paas.vhost.create", v)
+    }
+
+    /// `paas.vhost.create(params + '--dry-run': True)`.
+    pub fn vhost_create_dry_run(&self, params: &VhostCreateParams) -> Result<Vec<DryRunError>, GandiError> {
+        self.dry_run("paas.vhost.create", params.to_struct())
+    }
+
+    /// `paas.vhost.delete(fqdn)`.
+    pub fn vhost_delete(&self, fqdn: &str) -> Result<Vec<Operation>, GandiError> {
+        let v = self.call("paas.vhost.delete", vec![Value::from(fqdn)])?;
+        self.ops("paas.vhost.delete", v)
+    }
+
+    /// `paas.vhost.get_dns_entries({vhost[, paas_id]})`: the records that prove ownership.
+    pub fn vhost_dns_entries(&self, fqdn: &str, paas_id: Option<i64>) -> Result<DnsEntries, GandiError> {
+        let mut p = Struct::new().with("vhost", fqdn);
+        if let Some(id) = paas_id {
+            p.insert("paas_id", id);
+        }
+        let v = self.call("paas.vhost.get_dns_entries", vec![Value::Struct(p)])?;
+        self.record("paas.vhost.get_dns_entries", v)
+    }
+
+    /// `paas.snapshot.count(filter)`.
+    pub fn snapshot_count(&self, filter: &Struct) -> Result<i64, GandiError> {
+        self.count("paas.snapshot.count", filter)
+    }
+
+    /// `paas.snapshot.list(filter)`, every page.
+    pub fn snapshot_list(&self, filter: &Struct) -> Result<Vec<Snapshot>, GandiError> {
+        self.list_typed("paas.snapshot.list", filter)
+    }
+
+    /// `paas.snapshot.info(id)`.
+    pub fn snapshot_info(&self, id: i64) -> Result<Snapshot, GandiError> {
+        let v = self.call("paas.snapshot.info", vec![Value::Int(id)])?;
+        self.record("paas.snapshot.info", v)
+    }
+
+    /// `paas.snapshotprofile.list(filter)`, every page.
+    pub fn snapshot_profile_list(&self, filter: &Struct) -> Result<Vec<SnapshotProfile>, GandiError> {
+        self.list_typed("paas.snapshotprofile.list", filter)
+    }
+
+    /// `operation.info(id)`.
+    pub fn operation_info(&self, id: i64) -> Result<Operation, GandiError> {
+        let v = self.call("operation.info", vec![Value::Int(id)])?;
+        self.record("operation.info", v)
+    }
+
+    /// `operation.list(filter)`, every page.
+    pub fn operation_list(&self, filter: &Struct) -> Result<Vec<Operation>, GandiError> {
+        self.list_typed("operation.list", filter)
+    }
+
+    /// `operation.count(filter)`.
+    pub fn operation_count(&self, filter: &Struct) -> Result<i64, GandiError> {
+        self.count("operation.count", filter)
+    }
+
+    /// `operation.cancel(id)`: `true` once cancelled (only possible in BILL or WAIT).
+    pub fn operation_cancel(&self, id: i64) -> Result<bool, GandiError> {
+        let v = self.call("operation.cancel", vec![Value::Int(id)])?;
+        v.as_bool().ok_or_else(|| GandiError::BadReply {
+            method: "operation.cancel".into(),
+            reason: format!("expected a boolean, found {}", v.type_name()),
+        })
+    }
+
+    /// `hosting.datacenter.list(filter)`, every page.
+    pub fn datacenter_list(&self, filter: &Struct) -> Result<Vec<Datacenter>, GandiError> {
+        self.list_typed("hosting.datacenter.list", filter)
+    }
+
+    // ---------------------------------------------------------------- waiting
+
+    /// Polls `operation.info` for each of `op_ids` until every one is DONE, and returns them
+    /// (in the order given, duplicates once).
+    ///
+    /// Fails with [`GandiError::OperationFailed`] as soon as one ends in ERROR, CANCEL,
+    /// SUPPORT or an unknown step (naming its id, type and `last_error`), with
+    /// [`GandiError::WaitTimeout`] when `opts.timeout` expires first, with
+    /// [`GandiError::WaitCancelled`] when `opts.cancel` says so, and with the call's error if a
+    /// poll fails. Ops that are DONE from the start cost one poll each and no pause.
+    pub fn wait(&self, op_ids: &[i64], opts: &WaitOptions<'_>) -> Result<Vec<Operation>, GandiError> {
+        let start = Instant::now();
+        let mut ids: Vec<i64> = Vec::with_capacity(op_ids.len());
+        for id in op_ids {
+            if !ids.contains(id) {
+                ids.push(*id);
+            }
+        }
+        let mut latest: Vec<Option<Operation>> = vec![None; ids.len()];
+        loop {
+            for (i, id) in ids.iter().enumerate() {
+                if latest[i].as_ref().is_some_and(|o| o.step == OpStep::Done) {
+                    continue;
+                }
+                if opts.cancel.is_some_and(|c| c()) {
+                    return Err(GandiError::WaitCancelled { pending: pending(&ids, &latest) });
+                }
+                let op = self.operation_info(*id)?;
+                if let Some(p) = opts.progress {
+                    p(&op);
+                }
+                if op.step.is_failure() {
+                    return Err(GandiError::OperationFailed {
+                        id: op.id,
+                        kind: op.kind_str().to_owned(),
+                        step: op.step.clone(),
+                        last_error: op.last_error.clone(),
+                    });
+                }
+                latest[i] = Some(op);
+            }
+            if latest.iter().all(|o| o.as_ref().is_some_and(|o| o.step == OpStep::Done)) {
+                return Ok(latest.into_iter().flatten().collect());
+            }
+            let waited = start.elapsed();
+            if waited >= opts.timeout {
+                return Err(GandiError::WaitTimeout { waited, pending: pending(&ids, &latest) });
+            }
+            let pause = opts.poll_interval.min(opts.timeout - waited);
+            let until = Instant::now() + pause;
+            loop {
+                if opts.cancel.is_some_and(|c| c()) {
+                    return Err(GandiError::WaitCancelled { pending: pending(&ids, &latest) });
+                }
+                let now = Instant::now();
+                if now >= until {
+                    break;
+                }
+                std::thread::sleep((until - now).min(Duration::from_millis(50)));
+            }
+        }
+    }
+
+    /// [`Gandi::wait`] for operations as returned by the calls.
+    pub fn wait_ops(&self, ops: &[Operation], opts: &WaitOptions<'_>) -> Result<Vec<Operation>, GandiError> {
+        self.wait(&op_ids(ops), opts)
+    }
+}
+
+fn pending(ids: &[i64], latest: &[Option<Operation>]) -> Vec<(i64, String, OpStep)> {
+    ids.iter()
+        .zip(latest)
+        .filter(|(_, o)| !o.as_ref().is_some_and(|o| o.step == OpStep::Done))
+        .map(|(id, o)| match o {
+            Some(o) => (*id, o.kind_str().to_owned(), o.step.clone()),
+            None => (*id, String::new(), OpStep::default()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gandi_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Gandi>();
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let g =
+            Gandi::new("http://127.0.0.1:9/xmlrpc/", "k3y-that-is-secret", ClientConfig::default()).unwrap();
+        let shown = format!("{g:?}");
+        assert!(!shown.contains("k3y-that"), "{shown}");
+        assert!(shown.contains("127.0.0.1:9"), "{shown}");
+    }
+}

@@ -1,0 +1,322 @@
+//! The sandbox's world: the account, instances, vhosts, operations, ledger, DNS zones and TXT
+//! records, id counters and the clock offset. Serializable as a whole for `--state FILE`.
+//!
+//! Times: instance and vhost dates and ledger dates are naive Europe/Paris seconds (as
+//! [`crate::xmlrpc::DateTime::naive_timestamp`] counts them); operation times are UTC seconds.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::xmlrpc::{Struct, Value};
+
+/// A parameter value kept in operation params and ledger entries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PVal {
+    /// nil.
+    Nil,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A string.
+    Str(String),
+    /// An array.
+    List(Vec<PVal>),
+}
+
+impl PVal {
+    /// As an XML-RPC value.
+    pub fn to_value(&self) -> Value {
+        match self {
+            PVal::Nil => Value::Nil,
+            PVal::Bool(b) => Value::Bool(*b),
+            PVal::Int(i) => Value::Int(*i),
+            PVal::Str(s) => Value::String(s.clone()),
+            PVal::List(l) => Value::Array(l.iter().map(PVal::to_value).collect()),
+        }
+    }
+}
+
+/// Ordered parameters.
+pub type Params = BTreeMap<String, PVal>;
+
+/// Params as an XML-RPC struct.
+pub fn params_value(p: &Params) -> Value {
+    Value::Struct(p.iter().map(|(k, v)| (k.clone(), v.to_value())).collect::<Struct>())
+}
+
+/// The account that owns everything.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Account {
+    /// Handle, e.g. `XXX-GANDI`.
+    pub handle: String,
+    /// Numeric id.
+    pub id: i64,
+}
+
+/// A PaaS instance.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Instance {
+    /// Id.
+    pub id: i64,
+    /// Name as sent.
+    pub name: String,
+    /// Type, e.g. `phpmysql`.
+    pub kind: String,
+    /// Size, e.g. `m`.
+    pub size: String,
+    /// Datacenter id.
+    pub datacenter_id: i64,
+    /// Extra disk GB (`data_disk_additional_size`).
+    pub quantity: i64,
+    /// Naive Paris seconds.
+    pub date_start: i64,
+    /// Naive Paris seconds.
+    pub date_end: i64,
+    /// Naive Paris seconds, if committed.
+    pub date_end_commitment: Option<i64>,
+    /// Whether a newer image exists.
+    pub need_upgrade: bool,
+    /// `running`, `halted` or `being_created`.
+    pub state: String,
+    /// The ssh/sftp/git login.
+    pub user: i64,
+    /// Server id.
+    pub server_id: i64,
+    /// Server uuid.
+    pub server_uuid: i64,
+    /// ftp server address.
+    pub ftp_server: String,
+    /// Snapshot profile id.
+    pub snapshot_profile: Option<i64>,
+    /// Console enabled.
+    pub console: bool,
+}
+
+/// A vhost attached to an instance.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Vhost {
+    /// Id.
+    pub id: i64,
+    /// FQDN.
+    pub name: String,
+    /// Owning instance.
+    pub paas_id: i64,
+    /// Always `running` once attached.
+    pub state: String,
+    /// Naive Paris seconds.
+    pub date_creation: i64,
+}
+
+/// A snapshot of an instance.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Instance.
+    pub paas_id: i64,
+    /// Naive Paris seconds.
+    pub date_created: i64,
+    /// Size in bytes.
+    pub size: i64,
+}
+
+/// How an operation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EndStep {
+    /// Applied.
+    Done,
+    /// Failed (see `last_error`).
+    Error,
+    /// Cancelled.
+    Cancel,
+}
+
+impl EndStep {
+    /// The step name.
+    pub fn name(self) -> &'static str {
+        match self {
+            EndStep::Done => "DONE",
+            EndStep::Error => "ERROR",
+            EndStep::Cancel => "CANCEL",
+        }
+    }
+}
+
+/// The end of an operation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct End {
+    /// Final step.
+    pub step: EndStep,
+    /// UTC seconds.
+    pub at: i64,
+}
+
+/// What an operation does when it reaches DONE.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Effect {
+    /// Nothing but its step.
+    None,
+    /// The instance becomes `running`.
+    VmCreate,
+    /// Attach the requested vhosts that pass the ownership check; ERROR if any does not.
+    RproxyCreate {
+        /// Requested FQDNs.
+        vhosts: Vec<String>,
+    },
+    /// Apply the VM-level changes (`size`, `name`, `console`, `snapshot_profile`, `upgrade`).
+    VmUpdate,
+    /// Apply `quantity`.
+    DiskUpdate,
+    /// Extend `date_end` by this many months.
+    Renew {
+        /// Months.
+        months: u32,
+    },
+    /// Remove the instance and its vhosts; cancel its other pending ops.
+    Delete,
+    /// Attach a vhost.
+    VhostAttach {
+        /// FQDN.
+        fqdn: String,
+    },
+    /// Detach a vhost.
+    VhostDetach {
+        /// FQDN.
+        fqdn: String,
+    },
+}
+
+/// An operation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Op {
+    /// Id.
+    pub id: i64,
+    /// Type, e.g. `paas_vm_create`.
+    pub kind: String,
+    /// The instance it works on.
+    pub paas_id: i64,
+    /// The id of the first op of the same call; the ops of one call share their timeline and
+    /// are cancelled together.
+    pub group: i64,
+    /// UTC seconds.
+    pub created: i64,
+    /// Seconds from creation to DONE.
+    pub duration: i64,
+    /// Params shown in the op (and in the ledger entry).
+    pub params: Params,
+    /// `infos.product_action`.
+    pub action: String,
+    /// `infos.label`.
+    pub label: String,
+    /// `infos.product_name` (the instance's catalog name).
+    pub product: String,
+    /// Effect at DONE.
+    pub effect: Effect,
+    /// Whether applying it adds a ledger entry.
+    pub billable: bool,
+    /// Injected failure: the op ends in ERROR with this `last_error` instead of applying.
+    pub planned_error: Option<String>,
+    /// Set once it ended.
+    pub end: Option<End>,
+    /// `last_error`.
+    pub last_error: Option<String>,
+}
+
+impl Op {
+    /// UTC seconds at which it reaches DONE.
+    pub fn done_at(&self) -> i64 {
+        self.created.saturating_add(self.duration)
+    }
+}
+
+/// One applied billable change.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// The op that carried it.
+    pub op_id: i64,
+    /// Its type.
+    pub kind: String,
+    /// The instance.
+    pub paas_id: i64,
+    /// The call's params (without password or `--dry-run`).
+    pub params: Params,
+    /// Naive Paris seconds when applied.
+    pub date: i64,
+}
+
+/// Next ids to hand out; they only grow.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Counters {
+    /// Instances.
+    pub paas: i64,
+    /// Vhosts.
+    pub vhost: i64,
+    /// Operations (from 1000).
+    pub op: i64,
+    /// Servers.
+    pub server: i64,
+    /// Logins.
+    pub user: i64,
+    /// Snapshots.
+    pub snapshot: i64,
+}
+
+/// The whole world.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct State {
+    /// The account.
+    pub account: Account,
+    /// Instances by id.
+    pub instances: BTreeMap<i64, Instance>,
+    /// Vhosts by id.
+    pub vhosts: BTreeMap<i64, Vhost>,
+    /// Operations by id.
+    pub ops: BTreeMap<i64, Op>,
+    /// Applied billable changes, in order.
+    pub ledger: Vec<LedgerEntry>,
+    /// Snapshots by id.
+    pub snapshots: BTreeMap<i64, Snapshot>,
+    /// Zones the account manages on Gandi DNS (vhosts under them need no proof).
+    pub zones: BTreeSet<String>,
+    /// External TXT records by FQDN.
+    pub txt: BTreeMap<String, Vec<String>>,
+    /// TXT tokens fixed by the dataset, by vhost FQDN (others are derived, see `vhost`).
+    pub tokens: BTreeMap<String, String>,
+    /// Injected failures by op type: the next op of that type ends in ERROR with this message.
+    pub fail_next: BTreeMap<String, String>,
+    /// Counters.
+    pub next: Counters,
+    /// Seconds added to the base clock by `sandbox.clock.advance`.
+    pub clock_offset: i64,
+}
+
+impl State {
+    /// A new id from a counter.
+    pub fn take_id(counter: &mut i64) -> i64 {
+        let id = *counter;
+        *counter += 1;
+        id
+    }
+
+    /// The vhost named `fqdn`, if attached.
+    pub fn vhost_by_name(&self, fqdn: &str) -> Option<&Vhost> {
+        self.vhosts.values().find(|v| v.name == fqdn)
+    }
+
+    /// Whether an op still pending will attach `fqdn`.
+    pub fn vhost_pending(&self, fqdn: &str) -> bool {
+        self.ops.values().any(|o| {
+            o.end.is_none()
+                && match &o.effect {
+                    Effect::RproxyCreate { vhosts } => vhosts.iter().any(|v| v == fqdn),
+                    Effect::VhostAttach { fqdn: f } => f == fqdn,
+                    _ => false,
+                }
+        })
+    }
+}
