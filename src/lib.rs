@@ -15,3 +15,5 @@ pub mod gandi;
 pub mod sandbox;
 pub mod script;
 pub mod xmlrpc;
+
+pub use script::Runtime;

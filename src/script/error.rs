@@ -37,7 +37,7 @@ pub(crate) fn arg_error(function: &str, message: impl Into<String>, pos: Positio
 }
 
 fn opt(s: Option<&str>) -> Dynamic {
-    s.map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+    s.map(|s| Dynamic::from(s.to_string())).unwrap_or(Dynamic::UNIT)
 }
 
 /// The script error for a failed Gandi call or wait.

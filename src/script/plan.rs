@@ -26,11 +26,8 @@ impl PlanEntry {
     pub fn to_dynamic(&self, zone: Zone) -> Dynamic {
         let mut m = Map::new();
         m.insert("method".into(), self.method.clone().into());
-        let args: Array = self
-            .args
-            .iter()
-            .map(|a| to_dynamic(a.clone(), zone).unwrap_or(Dynamic::UNIT))
-            .collect();
+        let args: Array =
+            self.args.iter().map(|a| to_dynamic(a.clone(), zone).unwrap_or(Dynamic::UNIT)).collect();
         m.insert("args".into(), Dynamic::from_array(args));
         m.insert("summary".into(), self.summary.clone().into());
         m.insert("dry_run".into(), Dynamic::TRUE);

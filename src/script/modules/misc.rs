@@ -15,11 +15,17 @@ use crate::xmlrpc::{Struct, Value};
 pub(super) fn datacenter(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
     let h = host.clone();
-    reg(&mut m, "list", &["Array"], "Every datacenter (`#{id, name, country, iso, dc_code, paas_closed_for, …}`).", move |ctx: NativeCallContext| -> Res<Dynamic> {
-        list(&h, &ctx, "datacenter::list", "hosting.datacenter.list", &Struct::new())
-    });
+    reg!(
+        &mut m,
+        "list",
+        &["Array"],
+        "Every datacenter (`#{id, name, country, iso, dc_code, paas_closed_for, …}`).",
+        move |ctx: NativeCallContext| -> Res<Dynamic> {
+            list(&h, &ctx, "datacenter::list", "hosting.datacenter.list", &Struct::new())
+        }
+    );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "list",
         &["filter: Map", "Array"],
@@ -35,11 +41,17 @@ pub(super) fn datacenter(host: &Arc<Host>) -> Module {
 pub(super) fn snapshot_profile(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
     let h = host.clone();
-    reg(&mut m, "list", &["Array"], "Every snapshot profile (`#{id, name, kept_total, quota_factor, schedules}`).", move |ctx: NativeCallContext| -> Res<Dynamic> {
-        call(&h, &ctx, "snapshot_profile::list", "paas.snapshotprofile.list", vec![])
-    });
+    reg!(
+        &mut m,
+        "list",
+        &["Array"],
+        "Every snapshot profile (`#{id, name, kept_total, quota_factor, schedules}`).",
+        move |ctx: NativeCallContext| -> Res<Dynamic> {
+            call(&h, &ctx, "snapshot_profile::list", "paas.snapshotprofile.list", vec![])
+        }
+    );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "list",
         &["filter: Map", "Array"],
@@ -61,7 +73,12 @@ fn plan_raw(h: &Host, method: &str, args: Vec<Value>, what: &str) -> Dynamic {
     for a in shown.iter_mut() {
         crate::gandi::params::redact_passwords(a);
     }
-    let entry = PlanEntry { method: method.to_string(), args: shown, summary: format!("{what} {method}"), errors: None };
+    let entry = PlanEntry {
+        method: method.to_string(),
+        args: shown,
+        summary: format!("{what} {method}"),
+        errors: None,
+    };
     let d = entry.to_dynamic(h.zone);
     lock(&h.plan).push(entry);
     d
@@ -70,13 +87,21 @@ fn plan_raw(h: &Host, method: &str, args: Vec<Value>, what: &str) -> Dynamic {
 pub(super) fn gandi(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
     let h = host.clone();
-    reg(&mut m, "version", &["String"], "The API version, e.g. \"3.3.42\".", move |ctx: NativeCallContext| -> Res<Dynamic> {
-        let v = call(&h, &ctx, "gandi::version", "version.info", vec![])?;
-        let version = v.read_lock::<Map>().and_then(|m| m.get("api_version").cloned());
-        version.ok_or_else(|| arg_error("gandi::version", "version.info answered without `api_version`", pos(&ctx)))
-    });
+    reg!(
+        &mut m,
+        "version",
+        &["String"],
+        "The API version, e.g. \"3.3.42\".",
+        move |ctx: NativeCallContext| -> Res<Dynamic> {
+            let v = call(&h, &ctx, "gandi::version", "version.info", vec![])?;
+            let version = v.read_lock::<Map>().and_then(|m| m.get("api_version").cloned());
+            version.ok_or_else(|| {
+                arg_error("gandi::version", "version.info answered without `api_version`", pos(&ctx))
+            })
+        }
+    );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "call",
         &["method: &str", "args: Array", "?"],
@@ -90,19 +115,25 @@ pub(super) fn gandi(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(&mut m, "call", &["method: &str", "?"], "Calls any Gandi method without other arguments than the key.", move |ctx: NativeCallContext, method: &str| -> Res<Dynamic> {
-        if h.dry_run() && !is_read_only(method) {
-            return Ok(plan_raw(&h, method, vec![], "raw call"));
+    reg!(
+        &mut m,
+        "call",
+        &["method: &str", "?"],
+        "Calls any Gandi method without other arguments than the key.",
+        move |ctx: NativeCallContext, method: &str| -> Res<Dynamic> {
+            if h.dry_run() && !is_read_only(method) {
+                return Ok(plan_raw(&h, method, vec![], "raw call"));
+            }
+            call(&h, &ctx, "gandi::call", method, vec![])
         }
-        call(&h, &ctx, "gandi::call", method, vec![])
-    });
+    );
     m
 }
 
 pub(super) fn xmlrpc(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "call",
         &["url: &str", "method: &str", "args: Array", "?"],
@@ -112,11 +143,17 @@ pub(super) fn xmlrpc(host: &Arc<Host>) -> Module {
             if h.dry_run() && !is_read_only(method) {
                 return Ok(plan_raw(&h, method, args, &format!("XML-RPC call to {url}:")));
             }
-            let client = h.xmlrpc_client(url).map_err(|e| api_error(GandiError::Transport { method: method.to_string(), source: e }, pos(&ctx)))?;
+            let client = h.xmlrpc_client(url).map_err(|e| {
+                api_error(GandiError::Transport { method: method.to_string(), source: e }, pos(&ctx))
+            })?;
             match client.call(method, &args) {
                 Ok(v) => ret(&h, &ctx, "xmlrpc::call", v),
-                Err(ClientError::Fault(f)) => Err(api_error(GandiError::Fault(ApiFault::decode(method, &f)), pos(&ctx))),
-                Err(e) => Err(api_error(GandiError::Transport { method: method.to_string(), source: e }, pos(&ctx))),
+                Err(ClientError::Fault(f)) => {
+                    Err(api_error(GandiError::Fault(Box::new(ApiFault::decode(method, &f))), pos(&ctx)))
+                }
+                Err(e) => {
+                    Err(api_error(GandiError::Transport { method: method.to_string(), source: e }, pos(&ctx)))
+                }
             }
         },
     );

@@ -13,7 +13,7 @@ mod vhost;
 
 use std::sync::Arc;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Module, NativeCallContext, Position, RhaiNativeFunc, Variant};
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, NativeCallContext, Position};
 
 use super::convert::{to_dynamic, to_value};
 use super::error::{api_error, arg_error};
@@ -36,21 +36,22 @@ pub(crate) fn register_all(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_static_module("xmlrpc", misc::xmlrpc(host).into());
 }
 
-/// Registers a volatile module function with parameter info and a doc comment.
-fn reg<A: 'static, const N: usize, const X: bool, R: Variant + Clone, const F: bool>(
-    m: &mut Module,
-    name: &str,
-    params: &[&str],
-    doc: &str,
-    f: impl RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
-) {
+/// A volatile registration with parameter info and a doc comment.
+fn registration(name: &str, params: &[&str], doc: &str) -> FuncRegistration {
     let comment: String = doc.lines().map(|l| format!("/// {l}\n")).collect();
     FuncRegistration::new(name)
         .with_volatility(true)
         .with_params_info(params)
         .with_comments([comment.trim_end()])
-        .set_into_module(m, f);
 }
+
+/// Registers a volatile module function: `reg!(&mut module, name, params, doc, closure)`.
+macro_rules! reg {
+    ($m:expr, $name:expr, $params:expr, $doc:expr, $f:expr $(,)?) => {
+        $crate::script::modules::registration($name, $params, $doc).set_into_module($m, $f)
+    };
+}
+pub(crate) use reg;
 
 /// The script position of the current native call.
 fn pos(ctx: &NativeCallContext) -> Position {
@@ -65,7 +66,9 @@ fn id_arg(ctx: &NativeCallContext, function: &str, what: &str, v: &Dynamic) -> R
     if let Some(m) = v.read_lock::<Map>() {
         return match m.get("id").map(Dynamic::as_int) {
             Some(Ok(i)) => Ok(i),
-            Some(Err(t)) => Err(arg_error(function, format!("the {what}'s `id` is a {t}, not an integer"), pos(ctx))),
+            Some(Err(t)) => {
+                Err(arg_error(function, format!("the {what}'s `id` is a {t}, not an integer"), pos(ctx)))
+            }
             None => Err(arg_error(function, format!("the {what} map has no `id`"), pos(ctx))),
         };
     }
@@ -97,11 +100,13 @@ fn name_arg(ctx: &NativeCallContext, function: &str, what: &str, v: &Dynamic) ->
 
 /// A map argument as an API struct.
 fn struct_arg(ctx: &NativeCallContext, function: &str, m: &Map) -> Res<Struct> {
-    match to_value(&Dynamic::from_map(m.clone()), "argument") {
-        Ok(Value::Struct(s)) => Ok(s),
-        Ok(_) => unreachable!("a map converts to a struct"),
-        Err(e) => Err(arg_error(function, e.to_string(), pos(ctx))),
+    let mut out = Struct::with_capacity(m.len());
+    for (k, v) in m.iter() {
+        let v = to_value(v, &format!("argument.{k}"))
+            .map_err(|e| arg_error(function, e.to_string(), pos(ctx)))?;
+        out.insert(k.as_str(), v);
     }
+    Ok(out)
 }
 
 /// Any script value as an API value.
@@ -111,11 +116,18 @@ fn value_arg(ctx: &NativeCallContext, function: &str, name: &str, v: &Dynamic) -
 
 /// An API answer as a script value.
 fn ret(host: &Host, ctx: &NativeCallContext, function: &str, v: Value) -> Res<Dynamic> {
-    to_dynamic(v, host.zone).map_err(|e| arg_error(function, format!("cannot read the answer: {e}"), pos(ctx)))
+    to_dynamic(v, host.zone)
+        .map_err(|e| arg_error(function, format!("cannot read the answer: {e}"), pos(ctx)))
 }
 
 /// Calls a Gandi method (key added) and returns the answer as a script value.
-fn call(host: &Host, ctx: &NativeCallContext, function: &str, method: &str, args: Vec<Value>) -> Res<Dynamic> {
+fn call(
+    host: &Host,
+    ctx: &NativeCallContext,
+    function: &str,
+    method: &str,
+    args: Vec<Value>,
+) -> Res<Dynamic> {
     let v = host.gandi.call(method, args).map_err(|e| api_error(e, pos(ctx)))?;
     ret(host, ctx, function, v)
 }
@@ -136,7 +148,10 @@ fn count(host: &Host, ctx: &NativeCallContext, method: &str, filter: Struct) -> 
         m.insert("method".into(), method.into());
         m.insert("timeout".into(), false.into());
         m.insert("maybe_applied".into(), false.into());
-        m.insert("message".into(), format!("{method}: unexpected reply: expected an int, got {}", v.type_name()).into());
+        m.insert(
+            "message".into(),
+            format!("{method}: unexpected reply: expected an int, got {}", v.type_name()).into(),
+        );
         super::error::map_error(m, pos(ctx))
     })
 }

@@ -16,7 +16,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
 
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "info",
         &["operation: i64 | Map", "Map"],
@@ -27,11 +27,11 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(&mut m, "list", &["Array"], "Every operation.", move |ctx: NativeCallContext| -> Res<Dynamic> {
+    reg!(&mut m, "list", &["Array"], "Every operation.", move |ctx: NativeCallContext| -> Res<Dynamic> {
         list(&h, &ctx, "op::list", "operation.list", &Struct::new())
     });
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "list",
         &["filter: Map", "Array"],
@@ -42,7 +42,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "wait",
         &["ops: Map | Array | i64", "Map | Array"],
@@ -50,20 +50,24 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         move |ctx: NativeCallContext, ops: Dynamic| -> Res<Dynamic> { wait(&h, &ctx, ops, h.wait_timeout) },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "wait",
         &["ops: Map | Array | i64", "timeout_seconds: i64", "Map | Array"],
         "Like `op::wait(ops)`, with its own timeout in seconds.",
         move |ctx: NativeCallContext, ops: Dynamic, secs: i64| -> Res<Dynamic> {
             if secs < 0 {
-                return Err(arg_error("op::wait", format!("the timeout must not be negative, got {secs}"), pos(&ctx)));
+                return Err(arg_error(
+                    "op::wait",
+                    format!("the timeout must not be negative, got {secs}"),
+                    pos(&ctx),
+                ));
             }
             wait(&h, &ctx, ops, Duration::from_secs(secs as u64))
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "cancel",
         &["operation: i64 | Map", "bool"],
@@ -92,7 +96,8 @@ fn wait(h: &Host, ctx: &NativeCallContext, ops: Dynamic, timeout: Duration) -> R
         ids.push(id_arg(ctx, "op::wait", "operation", item)?);
     }
     let cancel = || limits::check(&h.cancel, true).is_some();
-    let opts = WaitOptions::default().with_timeout(timeout).with_poll_interval(h.poll_interval).with_cancel(&cancel);
+    let opts =
+        WaitOptions::default().with_timeout(timeout).with_poll_interval(h.poll_interval).with_cancel(&cancel);
     let done = match h.gandi.wait(&ids, &opts) {
         Ok(done) => done,
         Err(GandiError::WaitCancelled { .. }) => {

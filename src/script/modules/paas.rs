@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Map, Module, NativeCallContext};
 
-use super::{Res, arg_error, call, count, filter_or_empty, id_arg, label, list, mutate, pos, reg, struct_arg};
+use super::{
+    Res, arg_error, call, count, filter_or_empty, id_arg, label, list, mutate, pos, reg, struct_arg,
+};
 use crate::script::host::Host;
 use crate::xmlrpc::{Struct, Value};
 
@@ -13,11 +15,17 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
     m.set_var("DEFAULT_DURATION", "12m");
 
     let h = host.clone();
-    reg(&mut m, "list", &["Array"], "Every instance (pages of 500 are fetched transparently).", move |ctx: NativeCallContext| -> Res<Dynamic> {
-        list(&h, &ctx, "paas::list", "paas.list", &Struct::new())
-    });
+    reg!(
+        &mut m,
+        "list",
+        &["Array"],
+        "Every instance (pages of 500 are fetched transparently).",
+        move |ctx: NativeCallContext| -> Res<Dynamic> {
+            list(&h, &ctx, "paas::list", "paas.list", &Struct::new())
+        }
+    );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "list",
         &["filter: Map", "Array"],
@@ -28,16 +36,22 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(&mut m, "count", &["i64"], "The number of instances.", move |ctx: NativeCallContext| -> Res<i64> {
+    reg!(&mut m, "count", &["i64"], "The number of instances.", move |ctx: NativeCallContext| -> Res<i64> {
         count(&h, &ctx, "paas.count", Struct::new())
     });
     let h = host.clone();
-    reg(&mut m, "count", &["filter: Map", "i64"], "The number of instances matching a filter.", move |ctx: NativeCallContext, filter: Map| -> Res<i64> {
-        let f = filter_or_empty(&ctx, "paas::count", Some(&filter))?;
-        count(&h, &ctx, "paas.count", f)
-    });
+    reg!(
+        &mut m,
+        "count",
+        &["filter: Map", "i64"],
+        "The number of instances matching a filter.",
+        move |ctx: NativeCallContext, filter: Map| -> Res<i64> {
+            let f = filter_or_empty(&ctx, "paas::count", Some(&filter))?;
+            count(&h, &ctx, "paas.count", f)
+        }
+    );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "info",
         &["instance: i64 | Map", "Map"],
@@ -48,7 +62,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "create",
         &["params: Map", "Array"],
@@ -60,14 +74,17 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
                 p.get("name").and_then(Value::as_str).unwrap_or("?"),
                 p.get("type").and_then(Value::as_str).unwrap_or("?"),
                 p.get("size").and_then(Value::as_str).unwrap_or("?"),
-                p.get("datacenter_id").and_then(Value::as_i64).map(|i| i.to_string()).unwrap_or_else(|| "?".into()),
+                p.get("datacenter_id")
+                    .and_then(Value::as_i64)
+                    .map(|i| i.to_string())
+                    .unwrap_or_else(|| "?".into()),
                 p.get("duration").and_then(Value::as_str).unwrap_or("?"),
             );
             mutate(&h, &ctx, "paas::create", "paas.create", vec![Value::Struct(p)], summary, true)
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "update",
         &["instance: i64 | Map", "params: Map", "Array"],
@@ -75,13 +92,24 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         move |ctx: NativeCallContext, inst: Dynamic, params: Map| -> Res<Dynamic> {
             let id = id_arg(&ctx, "paas::update", "instance", &inst)?;
             let p = struct_arg(&ctx, "paas::update", &params)?;
-            let keys: Vec<String> = p.keys().map(|k| if k == "password" { k.to_string() } else { format!("{k}={}", show(p.get(k))) }).collect();
+            let keys: Vec<String> = p
+                .keys()
+                .map(|k| if k == "password" { k.to_string() } else { format!("{k}={}", show(p.get(k))) })
+                .collect();
             let summary = format!("update {}: {}", label("instance", id, &inst), keys.join(", "));
-            mutate(&h, &ctx, "paas::update", "paas.update", vec![Value::Int(id), Value::Struct(p)], summary, false)
+            mutate(
+                &h,
+                &ctx,
+                "paas::update",
+                "paas.update",
+                vec![Value::Int(id), Value::Struct(p)],
+                summary,
+                false,
+            )
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "renew",
         &["instance: i64 | Map", "duration: &str", "Array"],
@@ -91,7 +119,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "renew",
         &["instance: i64 | Map", "params: Map", "Array"],
@@ -102,7 +130,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "restart",
         &["instance: i64 | Map", "Map"],
@@ -114,7 +142,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "delete",
         &["instance: i64 | Map", "Map"],
@@ -126,14 +154,26 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(&mut m, "types", &["Array"], "The instance types (`#{name, language, database}`).", move |ctx: NativeCallContext| -> Res<Dynamic> {
-        list(&h, &ctx, "paas::types", "paas.type.list", &Struct::new())
-    });
+    reg!(
+        &mut m,
+        "types",
+        &["Array"],
+        "The instance types (`#{name, language, database}`).",
+        move |ctx: NativeCallContext| -> Res<Dynamic> {
+            list(&h, &ctx, "paas::types", "paas.type.list", &Struct::new())
+        }
+    );
     let h = host.clone();
-    reg(&mut m, "types", &["filter: Map", "Array"], "The instance types matching a filter.", move |ctx: NativeCallContext, filter: Map| -> Res<Dynamic> {
-        let f = struct_arg(&ctx, "paas::types", &filter)?;
-        list(&h, &ctx, "paas::types", "paas.type.list", &f)
-    });
+    reg!(
+        &mut m,
+        "types",
+        &["filter: Map", "Array"],
+        "The instance types matching a filter.",
+        move |ctx: NativeCallContext, filter: Map| -> Res<Dynamic> {
+            let f = struct_arg(&ctx, "paas::types", &filter)?;
+            list(&h, &ctx, "paas::types", "paas.type.list", &f)
+        }
+    );
     m
 }
 
@@ -156,4 +196,3 @@ fn renew(h: &Host, ctx: &NativeCallContext, inst: Dynamic, params: Struct) -> Re
     let summary = format!("renew {} for {duration}", label("instance", id, &inst));
     mutate(h, ctx, "paas::renew", "paas.renew", vec![Value::Int(id), Value::Struct(params)], summary, false)
 }
-

@@ -4,26 +4,25 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use rhai::{Engine, FuncRegistration, NativeCallContext, RhaiNativeFunc, Variant};
+use rhai::{Engine, FuncRegistration, NativeCallContext};
 
 use super::{Res, arg_error, pos};
 use crate::script::date::{Date, DateError, Span};
 use crate::script::host::Host;
 
-fn global<A: 'static, const N: usize, const X: bool, R: Variant + Clone, const F: bool>(
-    engine: &mut Engine,
-    name: &str,
-    volatile: bool,
-    params: &[&str],
-    doc: &str,
-    f: impl RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
-) {
+fn global_reg(name: &str, volatile: bool, params: &[&str], doc: &str) -> FuncRegistration {
     FuncRegistration::new(name)
         .in_global_namespace()
         .with_volatility(volatile)
         .with_params_info(params)
         .with_comments([format!("/// {doc}")])
-        .register_into_engine(engine, f);
+}
+
+/// Registers a global function: `global!(engine, name, volatile, params, doc, closure)`.
+macro_rules! global {
+    ($e:expr, $name:expr, $vol:expr, $params:expr, $doc:expr, $f:expr $(,)?) => {
+        global_reg($name, $vol, $params, $doc).register_into_engine($e, $f)
+    };
 }
 
 fn date_err(ctx: &NativeCallContext, function: &str, e: DateError) -> Box<rhai::EvalAltResult> {
@@ -40,26 +39,51 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_fn("to_debug", |s: &mut Span| format!("{s:?}"));
 
     let h = host.clone();
-    global(engine, "now", true, &["date"], "The current date and time in the runtime's zone (Europe/Paris by default).", move |ctx: NativeCallContext| -> Res<Date> {
-        Date::from_local_seconds(h.now_local()).map_err(|e| date_err(&ctx, "now", e))
-    });
+    global!(
+        engine,
+        "now",
+        true,
+        &["date"],
+        "The current date and time in the runtime's zone (Europe/Paris by default).",
+        move |ctx: NativeCallContext| -> Res<Date> {
+            Date::from_local_seconds(h.now_local()).map_err(|e| date_err(&ctx, "now", e))
+        }
+    );
     let h = host.clone();
-    global(engine, "today", true, &["date"], "Midnight today in the runtime's zone.", move |ctx: NativeCallContext| -> Res<Date> {
-        Date::from_local_seconds(h.now_local()).map(|d| d.start_of_day()).map_err(|e| date_err(&ctx, "today", e))
-    });
+    global!(
+        engine,
+        "today",
+        true,
+        &["date"],
+        "Midnight today in the runtime's zone.",
+        move |ctx: NativeCallContext| -> Res<Date> {
+            Date::from_local_seconds(h.now_local())
+                .map(|d| d.start_of_day())
+                .map_err(|e| date_err(&ctx, "today", e))
+        }
+    );
     let h = host.clone();
-    global(
+    global!(
         engine,
         "date",
         false,
         &["text: &str", "date"],
         "Parses `2027-01-31`, `2027-01-31T10:00:00` or the API's `20270131T10:00:00` (a trailing `Z`/`+02:00` converts into the runtime's zone).",
-        move |ctx: NativeCallContext, text: &str| -> Res<Date> { Date::parse(text, h.zone).map_err(|e| date_err(&ctx, "date", e)) },
+        move |ctx: NativeCallContext, text: &str| -> Res<Date> {
+            Date::parse(text, h.zone).map_err(|e| date_err(&ctx, "date", e))
+        },
     );
-    global(engine, "date", false, &["year: i64", "month: i64", "day: i64", "date"], "The date at midnight.", |ctx: NativeCallContext, y: i64, m: i64, d: i64| -> Res<Date> {
-        Date::new(y, m, d, 0, 0, 0).map_err(|e| date_err(&ctx, "date", e))
-    });
-    global(
+    global!(
+        engine,
+        "date",
+        false,
+        &["year: i64", "month: i64", "day: i64", "date"],
+        "The date at midnight.",
+        |ctx: NativeCallContext, y: i64, m: i64, d: i64| -> Res<Date> {
+            Date::new(y, m, d, 0, 0, 0).map_err(|e| date_err(&ctx, "date", e))
+        }
+    );
+    global!(
         engine,
         "date",
         false,
@@ -70,22 +94,53 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         },
     );
 
-    for (name, unit) in [("seconds", 1), ("minutes", 60), ("hours", 3600), ("days", 86_400), ("weeks", 7 * 86_400)] {
-        global(engine, name, false, &["n: i64", "duration"], &format!("A duration of n {name}."), move |ctx: NativeCallContext, n: i64| -> Res<Span> {
-            Span::of(n, unit, name).map_err(|e| date_err(&ctx, name, e))
-        });
+    for (name, unit) in
+        [("seconds", 1), ("minutes", 60), ("hours", 3600), ("days", 86_400), ("weeks", 7 * 86_400)]
+    {
+        global!(
+            engine,
+            name,
+            false,
+            &["n: i64", "duration"],
+            &format!("A duration of n {name}."),
+            move |ctx: NativeCallContext, n: i64| -> Res<Span> {
+                Span::of(n, unit, name).map_err(|e| date_err(&ctx, name, e))
+            }
+        );
     }
-    global(engine, "months", false, &["n: i64", "duration"], "A duration of n calendar months (Jan 31 + 1 month = Feb 28/29).", |n: i64| Span::months(n));
-    global(engine, "years", false, &["n: i64", "duration"], "A duration of n years (12·n calendar months).", |ctx: NativeCallContext, n: i64| -> Res<Span> {
-        Span::years(n).map_err(|e| date_err(&ctx, "years", e))
-    });
+    global!(
+        engine,
+        "months",
+        false,
+        &["n: i64", "duration"],
+        "A duration of n calendar months (Jan 31 + 1 month = Feb 28/29).",
+        |n: i64| Span::months(n)
+    );
+    global!(
+        engine,
+        "years",
+        false,
+        &["n: i64", "duration"],
+        "A duration of n years (12·n calendar months).",
+        |ctx: NativeCallContext, n: i64| -> Res<Span> {
+            Span::years(n).map_err(|e| date_err(&ctx, "years", e))
+        }
+    );
 
     // Date arithmetic.
-    engine.register_fn("+", |ctx: NativeCallContext, d: Date, s: Span| -> Res<Date> { d.add(s).map_err(|e| date_err(&ctx, "+", e)) });
-    engine.register_fn("+", |ctx: NativeCallContext, s: Span, d: Date| -> Res<Date> { d.add(s).map_err(|e| date_err(&ctx, "+", e)) });
-    engine.register_fn("-", |ctx: NativeCallContext, d: Date, s: Span| -> Res<Date> { d.sub(s).map_err(|e| date_err(&ctx, "-", e)) });
+    engine.register_fn("+", |ctx: NativeCallContext, d: Date, s: Span| -> Res<Date> {
+        d.add(s).map_err(|e| date_err(&ctx, "+", e))
+    });
+    engine.register_fn("+", |ctx: NativeCallContext, s: Span, d: Date| -> Res<Date> {
+        d.add(s).map_err(|e| date_err(&ctx, "+", e))
+    });
+    engine.register_fn("-", |ctx: NativeCallContext, d: Date, s: Span| -> Res<Date> {
+        d.sub(s).map_err(|e| date_err(&ctx, "-", e))
+    });
     let h = host.clone();
-    engine.register_fn("-", move |a: Date, b: Date| -> Span { Span::seconds(a.to_unix(h.zone) - b.to_unix(h.zone)) });
+    engine.register_fn("-", move |a: Date, b: Date| -> Span {
+        Span::seconds(a.to_unix(h.zone) - b.to_unix(h.zone))
+    });
     engine.register_fn("==", |a: Date, b: Date| a == b);
     engine.register_fn("!=", |a: Date, b: Date| a != b);
     engine.register_fn("<", |a: Date, b: Date| a < b);
@@ -95,13 +150,21 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
 
     // Duration arithmetic.
     let overflow = |ctx: &NativeCallContext, op: &str| arg_error(op, "duration overflow", pos(ctx));
-    engine.register_fn("+", move |ctx: NativeCallContext, a: Span, b: Span| -> Res<Span> { a.checked_add(b).ok_or_else(|| overflow(&ctx, "+")) });
+    engine.register_fn("+", move |ctx: NativeCallContext, a: Span, b: Span| -> Res<Span> {
+        a.checked_add(b).ok_or_else(|| overflow(&ctx, "+"))
+    });
     engine.register_fn("-", move |ctx: NativeCallContext, a: Span, b: Span| -> Res<Span> {
         b.checked_neg().and_then(|nb| a.checked_add(nb)).ok_or_else(|| overflow(&ctx, "-"))
     });
-    engine.register_fn("-", move |ctx: NativeCallContext, a: Span| -> Res<Span> { a.checked_neg().ok_or_else(|| overflow(&ctx, "-")) });
-    engine.register_fn("*", move |ctx: NativeCallContext, a: Span, n: i64| -> Res<Span> { a.checked_mul(n).ok_or_else(|| overflow(&ctx, "*")) });
-    engine.register_fn("*", move |ctx: NativeCallContext, n: i64, a: Span| -> Res<Span> { a.checked_mul(n).ok_or_else(|| overflow(&ctx, "*")) });
+    engine.register_fn("-", move |ctx: NativeCallContext, a: Span| -> Res<Span> {
+        a.checked_neg().ok_or_else(|| overflow(&ctx, "-"))
+    });
+    engine.register_fn("*", move |ctx: NativeCallContext, a: Span, n: i64| -> Res<Span> {
+        a.checked_mul(n).ok_or_else(|| overflow(&ctx, "*"))
+    });
+    engine.register_fn("*", move |ctx: NativeCallContext, n: i64, a: Span| -> Res<Span> {
+        a.checked_mul(n).ok_or_else(|| overflow(&ctx, "*"))
+    });
     engine.register_fn("==", |a: Span, b: Span| a == b);
     engine.register_fn("!=", |a: Span, b: Span| a != b);
     type Cmp = fn(Ordering) -> bool;
@@ -131,16 +194,18 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
 
     // Methods.
     let h = host.clone();
-    global(
+    global!(
         engine,
         "format",
         false,
         &["date: date", "format: &str", "String"],
         "Formats with %Y %y %m %d %e %H %M %S %j %a %A %b %B %F %T %s %%, e.g. `d.format(\"%d/%m/%Y\")`.",
-        move |ctx: NativeCallContext, d: &mut Date, f: &str| -> Res<String> { d.format(f, h.zone).map_err(|e| date_err(&ctx, "format", e)) },
+        move |ctx: NativeCallContext, d: &mut Date, f: &str| -> Res<String> {
+            d.format(f, h.zone).map_err(|e| date_err(&ctx, "format", e))
+        },
     );
     let h = host.clone();
-    global(
+    global!(
         engine,
         "days_until",
         true,
@@ -148,8 +213,29 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         "Calendar days from today to the date (0 today, 1 tomorrow, negative when past), in the runtime's zone.",
         move |d: &mut Date| -> i64 { d.day_number() - h.now_local().div_euclid(86_400) },
     );
-    global(engine, "start_of_day", false, &["date: date", "date"], "Midnight at the start of the date's day.", |d: &mut Date| d.start_of_day());
+    global!(
+        engine,
+        "start_of_day",
+        false,
+        &["date: date", "date"],
+        "Midnight at the start of the date's day.",
+        |d: &mut Date| d.start_of_day()
+    );
     let h = host.clone();
-    global(engine, "to_unix", false, &["date: date", "i64"], "Seconds since the Unix epoch (UTC), reading the date in the runtime's zone.", move |d: &mut Date| d.to_unix(h.zone));
-    global(engine, "to_api", false, &["date: date", "String"], "The API's compact form, `20270131T00:00:00`.", |d: &mut Date| d.to_api_string());
+    global!(
+        engine,
+        "to_unix",
+        false,
+        &["date: date", "i64"],
+        "Seconds since the Unix epoch (UTC), reading the date in the runtime's zone.",
+        move |d: &mut Date| d.to_unix(h.zone)
+    );
+    global!(
+        engine,
+        "to_api",
+        false,
+        &["date: date", "String"],
+        "The API's compact form, `20270131T00:00:00`.",
+        |d: &mut Date| d.to_api_string()
+    );
 }

@@ -12,11 +12,17 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
 
     let h = host.clone();
-    reg(&mut m, "list", &["Array"], "Every vhost of the account.", move |ctx: NativeCallContext| -> Res<Dynamic> {
-        list(&h, &ctx, "vhost::list", "paas.vhost.list", &Struct::new())
-    });
+    reg!(
+        &mut m,
+        "list",
+        &["Array"],
+        "Every vhost of the account.",
+        move |ctx: NativeCallContext| -> Res<Dynamic> {
+            list(&h, &ctx, "vhost::list", "paas.vhost.list", &Struct::new())
+        }
+    );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "list",
         &["filter: Map", "Array"],
@@ -27,16 +33,22 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(&mut m, "count", &["i64"], "The number of vhosts.", move |ctx: NativeCallContext| -> Res<i64> {
+    reg!(&mut m, "count", &["i64"], "The number of vhosts.", move |ctx: NativeCallContext| -> Res<i64> {
         count(&h, &ctx, "paas.vhost.count", Struct::new())
     });
     let h = host.clone();
-    reg(&mut m, "count", &["filter: Map", "i64"], "The number of vhosts matching a filter.", move |ctx: NativeCallContext, filter: Map| -> Res<i64> {
-        let f = struct_arg(&ctx, "vhost::count", &filter)?;
-        count(&h, &ctx, "paas.vhost.count", f)
-    });
+    reg!(
+        &mut m,
+        "count",
+        &["filter: Map", "i64"],
+        "The number of vhosts matching a filter.",
+        move |ctx: NativeCallContext, filter: Map| -> Res<i64> {
+            let f = struct_arg(&ctx, "vhost::count", &filter)?;
+            count(&h, &ctx, "paas.vhost.count", f)
+        }
+    );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "info",
         &["vhost: &str | Map", "Map"],
@@ -47,7 +59,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "create",
         &["instance: i64 | Map", "fqdn: &str", "Map"],
@@ -58,7 +70,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "create",
         &["params: Map", "Map"],
@@ -69,7 +81,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "delete",
         &["vhost: &str | Map", "Map"],
@@ -81,7 +93,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "dns_entries",
         &["fqdn: &str", "Map"],
@@ -92,7 +104,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         },
     );
     let h = host.clone();
-    reg(
+    reg!(
         &mut m,
         "dns_entries",
         &["fqdn: &str", "instance: i64 | Map", "Map"],
@@ -107,8 +119,14 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
 }
 
 fn create(h: &Host, ctx: &NativeCallContext, p: Struct) -> Res<Dynamic> {
-    let (Some(fqdn), Some(id)) = (p.get("vhost").and_then(Value::as_str), p.get("paas_id").and_then(Value::as_i64)) else {
-        return Err(arg_error("vhost::create", "the parameters need `paas_id` (an integer) and `vhost` (a string)", pos(ctx)));
+    let (Some(fqdn), Some(id)) =
+        (p.get("vhost").and_then(Value::as_str), p.get("paas_id").and_then(Value::as_i64))
+    else {
+        return Err(arg_error(
+            "vhost::create",
+            "the parameters need `paas_id` (an integer) and `vhost` (a string)",
+            pos(ctx),
+        ));
     };
     let summary = format!("attach vhost {fqdn} to instance {id}");
     mutate(h, ctx, "vhost::create", "paas.vhost.create", vec![Value::Struct(p)], summary, true)
