@@ -14,8 +14,10 @@
 //! | `vhost::` | `list([filter])`, `count([filter])`, `info(fqdn)`, `create(p, fqdn)` / `create(params)`, `delete(fqdn)`, `dns_entries(fqdn[, p])` |
 //! | `op::` | `info(op)`, `list([filter])`, `wait(ops[, timeout_s])`, `cancel(op)` |
 //! | `datacenter::`, `snapshot_profile::` | `list([filter])` |
-//! | `gandi::` | `version()`, `call(method[, args])` (raw, key added) |
-//! | `xmlrpc::` | `call(url, method, args)` (any server, no key) |
+//! | `gandi::` | `version()`, `invoke(method[, args])` (raw, key added) |
+//! | `xmlrpc::` | `invoke(url, method, args)` (any server, no key) |
+//!
+//! (`call` is a reserved word in Rhai, so the raw calls are named `invoke`.)
 //! | global | `now()`, `today()`, `date(text)`, `date(y, m, d[, h, mi, s])`, `seconds/minutes/hours/days/weeks/months/years(n)` |
 //!
 //! Wherever a function takes an instance (or operation) it accepts its id or its map, e.g.

@@ -103,28 +103,28 @@ pub(super) fn gandi(host: &Arc<Host>) -> Module {
     let h = host.clone();
     reg!(
         &mut m,
-        "call",
+        "invoke",
         &["method: &str", "args: Array", "?"],
-        "Calls any Gandi method with the API key added in front: `gandi::call(\"paas.info\", [1])`.\nIn dry-run mode only read-only methods (`*.list`, `*.count`, `*.info`, `*.get*`) are sent; others are planned.",
+        "Calls any Gandi method with the API key added in front: `gandi::invoke(\"paas.info\", [1])`.\nIn dry-run mode only read-only methods (`*.list`, `*.count`, `*.info`, `*.get*`) are sent; others are planned.",
         move |ctx: NativeCallContext, method: &str, args: Array| -> Res<Dynamic> {
-            let args = args_of(&ctx, "gandi::call", &args)?;
+            let args = args_of(&ctx, "gandi::invoke", &args)?;
             if h.dry_run() && !is_read_only(method) {
                 return Ok(plan_raw(&h, method, args, "raw call"));
             }
-            call(&h, &ctx, "gandi::call", method, args)
+            call(&h, &ctx, "gandi::invoke", method, args)
         },
     );
     let h = host.clone();
     reg!(
         &mut m,
-        "call",
+        "invoke",
         &["method: &str", "?"],
         "Calls any Gandi method without other arguments than the key.",
         move |ctx: NativeCallContext, method: &str| -> Res<Dynamic> {
             if h.dry_run() && !is_read_only(method) {
                 return Ok(plan_raw(&h, method, vec![], "raw call"));
             }
-            call(&h, &ctx, "gandi::call", method, vec![])
+            call(&h, &ctx, "gandi::invoke", method, vec![])
         }
     );
     m
@@ -135,11 +135,11 @@ pub(super) fn xmlrpc(host: &Arc<Host>) -> Module {
     let h = host.clone();
     reg!(
         &mut m,
-        "call",
+        "invoke",
         &["url: &str", "method: &str", "args: Array", "?"],
-        "Calls a method on any XML-RPC server, with no API key: `xmlrpc::call(url, \"system.listMethods\", [])`.\nFaults are thrown like Gandi's (`kind: \"fault\"`), transport errors as `kind: \"transport\"`.\nIn dry-run mode only read-only method names are sent.",
+        "Calls a method on any XML-RPC server, with no API key: `xmlrpc::invoke(url, \"system.listMethods\", [])`.\nFaults are thrown like Gandi's (`kind: \"fault\"`), transport errors as `kind: \"transport\"`.\nIn dry-run mode only read-only method names are sent.",
         move |ctx: NativeCallContext, url: &str, method: &str, args: Array| -> Res<Dynamic> {
-            let args = args_of(&ctx, "xmlrpc::call", &args)?;
+            let args = args_of(&ctx, "xmlrpc::invoke", &args)?;
             if h.dry_run() && !is_read_only(method) {
                 return Ok(plan_raw(&h, method, args, &format!("XML-RPC call to {url}:")));
             }
@@ -147,7 +147,7 @@ pub(super) fn xmlrpc(host: &Arc<Host>) -> Module {
                 api_error(GandiError::Transport { method: method.to_string(), source: e }, pos(&ctx))
             })?;
             match client.call(method, &args) {
-                Ok(v) => ret(&h, &ctx, "xmlrpc::call", v),
+                Ok(v) => ret(&h, &ctx, "xmlrpc::invoke", v),
                 Err(ClientError::Fault(f)) => {
                     Err(api_error(GandiError::Fault(Box::new(ApiFault::decode(method, &f))), pos(&ctx)))
                 }
