@@ -16,9 +16,9 @@
 //! | `datacenter::`, `snapshot_profile::` | `list([filter])` |
 //! | `gandi::` | `version()`, `invoke(method[, args])` (raw, key added) |
 //! | `xmlrpc::` | `invoke(url, method, args)` (any server, no key) |
+//! | global | `now()`, `today()`, `date(text)`, `date(y, m, d[, h, mi, s])`, `seconds/minutes/hours/days/weeks/months/years(n)` |
 //!
 //! (`call` is a reserved word in Rhai, so the raw calls are named `invoke`.)
-//! | global | `now()`, `today()`, `date(text)`, `date(y, m, d[, h, mi, s])`, `seconds/minutes/hours/days/weeks/months/years(n)` |
 //!
 //! Wherever a function takes an instance (or operation) it accepts its id or its map, e.g.
 //! `paas::renew(p, "12m")`. API structs become object maps with the API's field names
