@@ -155,14 +155,12 @@ fn innermost(e: &EvalAltResult) -> &EvalAltResult {
 
 fn script_message(e: &EvalAltResult) -> String {
     // A map thrown by a native function prints as its message, not as a map literal.
-    if let EvalAltResult::ErrorRuntime(v, pos) = innermost(e) {
-        if let Some(m) = v.read_lock::<Map>() {
-            if let Some(msg) = m.get("message") {
-                let outer = e.position();
-                let pos = if pos.is_none() { outer } else { *pos };
-                return format!("{msg}{}", at(pos));
-            }
-        }
+    if let EvalAltResult::ErrorRuntime(v, pos) = innermost(e)
+        && let Some(m) = v.read_lock::<Map>()
+        && let Some(msg) = m.get("message")
+    {
+        let pos = if pos.is_none() { e.position() } else { *pos };
+        return format!("{msg}{}", at(pos));
     }
     e.to_string()
 }

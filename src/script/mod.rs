@@ -47,6 +47,7 @@
 
 pub mod convert;
 pub mod date;
+pub mod display;
 pub mod error;
 mod host;
 pub mod limits;
