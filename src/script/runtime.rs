@@ -364,8 +364,13 @@ impl Runtime {
     /// [`compile_file`](Self::compile_file) against the variables of a scope.
     pub fn compile_file_with_scope(&self, scope: &Scope, path: impl AsRef<Path>) -> Result<AST, Error> {
         let path = path.as_ref();
-        let text =
+        let mut text =
             std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        if text.starts_with("#!") {
+            // Blank the shebang line, keeping the line numbers.
+            let end = text.find('\n').unwrap_or(text.len());
+            text.replace_range(..end, "");
+        }
         let mut ast = self.engine.compile_with_scope(scope, &text).map_err(|e| Error::Script(e.into()))?;
         let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         ast.set_source(full.to_string_lossy().as_ref());

@@ -30,6 +30,17 @@ fn date_err(ctx: &NativeCallContext, function: &str, e: DateError) -> Box<rhai::
     arg_error(function, msg, pos(ctx))
 }
 
+/// Registers a global operator or getter with parameter info (so that signatures show the
+/// script types, not `Result<…>`): `op!(engine, name, params, closure)`.
+macro_rules! op {
+    ($e:expr, $name:expr, $params:expr, $f:expr $(,)?) => {
+        FuncRegistration::new($name)
+            .in_global_namespace()
+            .with_params_info($params)
+            .register_into_engine($e, $f)
+    };
+}
+
 pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_type_with_name::<Date>("date");
     engine.register_type_with_name::<Span>("duration");
@@ -128,13 +139,22 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
     );
 
     // Date arithmetic.
-    engine.register_fn("+", |ctx: NativeCallContext, d: Date, s: Span| -> Res<Date> {
+    op!(engine, "+", ["date: date", "shift: duration", "date"], |ctx: NativeCallContext,
+                                                                 d: Date,
+                                                                 s: Span|
+     -> Res<Date> {
         d.add(s).map_err(|e| date_err(&ctx, "+", e))
     });
-    engine.register_fn("+", |ctx: NativeCallContext, s: Span, d: Date| -> Res<Date> {
+    op!(engine, "+", ["shift: duration", "date: date", "date"], |ctx: NativeCallContext,
+                                                                 s: Span,
+                                                                 d: Date|
+     -> Res<Date> {
         d.add(s).map_err(|e| date_err(&ctx, "+", e))
     });
-    engine.register_fn("-", |ctx: NativeCallContext, d: Date, s: Span| -> Res<Date> {
+    op!(engine, "-", ["date: date", "shift: duration", "date"], |ctx: NativeCallContext,
+                                                                 d: Date,
+                                                                 s: Span|
+     -> Res<Date> {
         d.sub(s).map_err(|e| date_err(&ctx, "-", e))
     });
     let h = host.clone();
@@ -150,19 +170,31 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
 
     // Duration arithmetic.
     let overflow = |ctx: &NativeCallContext, op: &str| arg_error(op, "duration overflow", pos(ctx));
-    engine.register_fn("+", move |ctx: NativeCallContext, a: Span, b: Span| -> Res<Span> {
+    op!(engine, "+", ["a: duration", "b: duration", "duration"], move |ctx: NativeCallContext,
+                                                                       a: Span,
+                                                                       b: Span|
+          -> Res<Span> {
         a.checked_add(b).ok_or_else(|| overflow(&ctx, "+"))
     });
-    engine.register_fn("-", move |ctx: NativeCallContext, a: Span, b: Span| -> Res<Span> {
+    op!(engine, "-", ["a: duration", "b: duration", "duration"], move |ctx: NativeCallContext,
+                                                                       a: Span,
+                                                                       b: Span|
+          -> Res<Span> {
         b.checked_neg().and_then(|nb| a.checked_add(nb)).ok_or_else(|| overflow(&ctx, "-"))
     });
-    engine.register_fn("-", move |ctx: NativeCallContext, a: Span| -> Res<Span> {
+    op!(engine, "-", ["a: duration", "duration"], move |ctx: NativeCallContext, a: Span| -> Res<Span> {
         a.checked_neg().ok_or_else(|| overflow(&ctx, "-"))
     });
-    engine.register_fn("*", move |ctx: NativeCallContext, a: Span, n: i64| -> Res<Span> {
+    op!(engine, "*", ["a: duration", "n: i64", "duration"], move |ctx: NativeCallContext,
+                                                                  a: Span,
+                                                                  n: i64|
+          -> Res<Span> {
         a.checked_mul(n).ok_or_else(|| overflow(&ctx, "*"))
     });
-    engine.register_fn("*", move |ctx: NativeCallContext, n: i64, a: Span| -> Res<Span> {
+    op!(engine, "*", ["n: i64", "a: duration", "duration"], move |ctx: NativeCallContext,
+                                                                  n: i64,
+                                                                  a: Span|
+          -> Res<Span> {
         a.checked_mul(n).ok_or_else(|| overflow(&ctx, "*"))
     });
     engine.register_fn("==", |a: Span, b: Span| a == b);
@@ -171,7 +203,10 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
     let cmps: [(&str, Cmp); 4] =
         [("<", Ordering::is_lt), ("<=", Ordering::is_le), (">", Ordering::is_gt), (">=", Ordering::is_ge)];
     for (op, test) in cmps {
-        engine.register_fn(op, move |ctx: NativeCallContext, a: Span, b: Span| -> Res<bool> {
+        op!(engine, op, ["a: duration", "b: duration", "bool"], move |ctx: NativeCallContext,
+                                                                      a: Span,
+                                                                      b: Span|
+              -> Res<bool> {
             a.compare(&b).map(test).map_err(|e| date_err(&ctx, op, e))
         });
     }
@@ -186,9 +221,14 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_get("weekday", |d: &mut Date| d.weekday());
     engine.register_get("day_of_year", |d: &mut Date| d.day_of_year());
     for (name, unit) in [("days", 86_400), ("hours", 3600), ("minutes", 60), ("seconds", 1)] {
-        engine.register_get(name, move |ctx: NativeCallContext, s: &mut Span| -> Res<i64> {
-            s.total(unit, name).map_err(|e| date_err(&ctx, name, e))
-        });
+        op!(
+            engine,
+            &format!("get${name}"),
+            ["duration: &mut duration", "i64"],
+            move |ctx: NativeCallContext, s: &mut Span| -> Res<i64> {
+                s.total(unit, name).map_err(|e| date_err(&ctx, name, e))
+            }
+        );
     }
     engine.register_get("months", |s: &mut Span| s.month_part());
 
