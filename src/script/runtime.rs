@@ -230,6 +230,26 @@ impl RuntimeBuilder {
 /// `Runtime` is `Send + Sync`: share it (e.g. in an `Arc`) and run scripts from several
 /// threads. Each run gets its own wall-clock deadline; [`CancelHandle::cancel`] stops every run
 /// in progress.
+///
+/// ```
+/// use std::time::Duration;
+/// use gandish::script::{Error, Limits, Runtime, Zone};
+///
+/// let rt = Runtime::builder()
+///     .endpoint("https://rpc.gandi.net/xmlrpc/")
+///     .key("my 24-character API key")
+///     .zone(Zone::EUROPE_PARIS)
+///     .limits(Limits::default().with_max_operations(1_000_000))
+///     .timeout(Duration::from_secs(60))
+///     .dry_run(true)
+///     .on_print(|line| eprintln!("script: {line}"))
+///     .build()?;
+/// // No call is made here: dates are local.
+/// let d = rt.eval(r#"(date("2027-01-31") + months(1)).format("%Y-%m-%d")"#)?;
+/// assert_eq!(d.into_string().unwrap(), "2027-02-28");
+/// assert!(matches!(rt.eval("loop {}"), Err(Error::Script(_))));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Runtime {
     engine: Engine,
     host: Arc<Host>,
