@@ -297,7 +297,8 @@ impl Runtime {
 
     /// The engine, to register the host's own functions, types and modules before running
     /// scripts. Replacing the limits, progress callback or module resolver here changes the
-    /// runtime's guarantees.
+    /// runtime's guarantees. Scripts run directly on the engine (not through the `Runtime`'s
+    /// methods) get the limits but neither the wall-clock deadline nor cancellation.
     pub fn engine_mut(&mut self) -> &mut Engine {
         &mut self.engine
     }
@@ -322,7 +323,8 @@ impl Runtime {
         self.host.dry_run()
     }
 
-    /// Turns dry-run mode on or off (for the runs that start afterwards).
+    /// Turns dry-run mode on or off; it applies from the next API call, also in a script that
+    /// is running.
     pub fn set_dry_run(&self, on: bool) {
         self.host.dry_run.store(on, Ordering::Relaxed);
     }
