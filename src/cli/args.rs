@@ -50,29 +50,8 @@ Examples:
   gandish call paas.list '{\"state\": \"running\"}'
   gandish call --raw --url http://127.0.0.1:8080/RPC2 system.listMethods";
 
-/// The API key: kept out of `Debug` output.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    /// The key itself, for sending.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ApiKey([REDACTED])")
-    }
-}
-
-impl std::str::FromStr for ApiKey {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(ApiKey(s.to_owned()))
-    }
-}
+/// The API key: kept out of `Debug` output (the library's secret newtype).
+pub use crate::gandi::ApiKey;
 
 /// How to reach the API: shared by every command that calls it.
 #[derive(Debug, Args)]

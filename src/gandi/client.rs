@@ -169,11 +169,11 @@ fn filter_arg(filter: &Struct) -> Vec<Value> {
 }
 
 impl Gandi {
-    /// A client for the API at `url` with `key`. Fails as [`Client::new`] does (bad URL, plain
-    /// http to a non-loopback host, unreadable CA file); nothing is sent.
+    /// A client for the API at `url` with `key`. Fails with [`GandiError::Setup`] when
+    /// [`Client::new`] does (bad URL, plain http to a non-loopback host, unreadable CA file);
+    /// nothing is sent.
     pub fn new(url: &str, key: impl Into<ApiKey>, config: ClientConfig) -> Result<Gandi, GandiError> {
-        let client = Client::new(url, config)
-            .map_err(|source| GandiError::Transport { method: String::new(), source })?;
+        let client = Client::new(url, config).map_err(GandiError::Setup)?;
         Ok(Gandi { client, key: key.into(), hook: None })
     }
 
@@ -302,7 +302,8 @@ impl Gandi {
     /// Rebuilds a client error whose text would show the key (a server or proxy echoing the
     /// request), with the key replaced.
     fn redact_error(&self, e: ClientError) -> ClientError {
-        if self.key.expose().chars().count() < 4 || !e.to_string().contains(self.key.expose()) {
+        // Debug shows every field (Display leaves some out, such as an HTTP body excerpt).
+        if self.key.expose().chars().count() < 4 || !format!("{e:?}").contains(self.key.expose()) {
             return e;
         }
         let r = |s: String| self.key.redact(&s);
@@ -337,9 +338,12 @@ impl Gandi {
             ClientError::Decode(DecodeError::Entity { name, pos }) => {
                 ClientError::Decode(DecodeError::Entity { name: r(name), pos })
             }
-            other => {
+            // Anything else (an encode error quoting a param, say) keeps its message and whether
+            // it may have been applied, in a variant that can carry the redacted text.
+            other if other.maybe_applied() => {
                 ClientError::Transport { url: r(self.client.url().to_owned()), message: r(other.to_string()) }
             }
+            other => ClientError::Config(r(other.to_string())),
         }
     }
 
@@ -410,6 +414,10 @@ impl Gandi {
     fn dry_run(&self, method: &str, mut params: Struct) -> Result<Vec<DryRunError>, GandiError> {
         params.insert("--dry-run", true);
         let v = self.call(method, vec![Value::Struct(params)])?;
+        self.dry_run_reply(method, v)
+    }
+
+    fn dry_run_reply(&self, method: &str, v: Value) -> Result<Vec<DryRunError>, GandiError> {
         match v {
             Value::Array(_) => {
                 let items = self.array(method, v)?;
@@ -476,6 +484,27 @@ impl Gandi {
     pub fn paas_update(&self, id: i64, params: &UpdateParams) -> Result<Vec<Operation>, GandiError> {
         let v = self.call("paas.update", vec![Value::Int(id), Value::Struct(params.to_struct())])?;
         self.ops("paas.update", v)
+    }
+
+    /// `paas.update(id, params + '--dry-run': True)`: what would be wrong (empty: it would
+    /// succeed). Nothing changes.
+    pub fn paas_update_dry_run(
+        &self,
+        id: i64,
+        params: &UpdateParams,
+    ) -> Result<Vec<DryRunError>, GandiError> {
+        let mut p = params.to_struct();
+        p.insert("--dry-run", true);
+        let v = self.call("paas.update", vec![Value::Int(id), Value::Struct(p)])?;
+        self.dry_run_reply("paas.update", v)
+    }
+
+    /// `paas.renew(id, params + '--dry-run': True)`. Nothing changes.
+    pub fn paas_renew_dry_run(&self, id: i64, params: &RenewParams) -> Result<Vec<DryRunError>, GandiError> {
+        let mut p = params.to_struct();
+        p.insert("--dry-run", true);
+        let v = self.call("paas.renew", vec![Value::Int(id), Value::Struct(p)])?;
+        self.dry_run_reply("paas.renew", v)
     }
 
     /// `paas.delete(id)`.

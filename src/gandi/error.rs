@@ -45,6 +45,10 @@ pub enum GandiError {
         /// What was wrong.
         reason: String,
     },
+    /// The client could not be set up (bad URL, plain http to a non-loopback host, unreadable
+    /// CA file, zero timeout). Nothing was sent.
+    #[error("cannot set up the Gandi client: {0}")]
+    Setup(ClientError),
     /// An operation ended in a step other than DONE (ERROR, CANCEL, SUPPORT or an unknown step).
     #[error("operation {id} ({kind}) ended in {step}{}", last_error_suffix(last_error.as_deref()))]
     OperationFailed {

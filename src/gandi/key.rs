@@ -14,7 +14,7 @@ use std::fmt;
 /// assert_eq!(format!("{key} {key:?}"), "ApiKey(***) ApiKey(***)");
 /// assert_eq!(key.expose(), "my 24-character API key");
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ApiKey(String);
 
 impl ApiKey {
@@ -57,6 +57,15 @@ impl fmt::Debug for ApiKey {
 impl fmt::Display for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKey(***)")
+    }
+}
+
+impl std::str::FromStr for ApiKey {
+    type Err = std::convert::Infallible;
+
+    /// Any text is a key (for command-line parsers).
+    fn from_str(s: &str) -> Result<ApiKey, Self::Err> {
+        Ok(ApiKey(s.to_owned()))
     }
 }
 

@@ -352,3 +352,45 @@ pub(crate) fn redact_passwords(v: &mut Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn none_fields_are_left_out_and_extra_wins() {
+        let p = UpdateParams::new().size("xl").with("size", "xxl").with("console", 1);
+        let s = p.to_struct();
+        assert_eq!(s.keys().collect::<Vec<_>>(), ["size", "console"]);
+        assert_eq!(s.get("size"), Some(&Value::from("xxl")));
+        assert!(UpdateParams::new().to_struct().is_empty());
+    }
+
+    #[test]
+    fn api_names_are_used() {
+        let c = CreateParams::new("n", "s", "phpmysql", 1, "1m").keys([3, 4]).to_struct();
+        assert_eq!(c.get("type"), Some(&Value::from("phpmysql")));
+        assert_eq!(c.get("keys"), Some(&Value::Array(vec![Value::Int(3), Value::Int(4)])));
+        let v = VhostCreateParams::new(2, "a.b.c").override_records(true).to_struct();
+        assert_eq!(v.get("override"), Some(&Value::Bool(true)));
+        assert_eq!(v.get("paas_id"), Some(&Value::Int(2)));
+        let r = RenewParams::new("12m").fixed(false).to_struct();
+        assert_eq!(r.keys().collect::<Vec<_>>(), ["duration", "fixed"]);
+    }
+
+    #[test]
+    fn passwords_never_print_and_are_redacted_for_logs() {
+        let p = CreateParams::default().password("hunter2");
+        assert!(!format!("{p:?}").contains("hunter2"));
+        assert_eq!(p.to_struct().get("password"), Some(&Value::from("hunter2")), "sent as is");
+        let mut v = Value::Array(vec![Value::Struct(
+            Struct::new()
+                .with("a", Value::Struct(Struct::new().with("password", "x")))
+                .with("password", Value::Nil),
+        )]);
+        redact_passwords(&mut v);
+        let outer = v.as_array().unwrap()[0].as_struct().unwrap();
+        assert_eq!(outer.get("a").unwrap().get("password"), Some(&Value::from(REDACTED)));
+        assert_eq!(outer.get("password"), Some(&Value::Nil), "nothing to hide in a nil");
+    }
+}

@@ -606,3 +606,47 @@ record! {
         "txt" => txt: Option<String>,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_steps_round_trip_and_classify() {
+        for name in ["BILL", "WAIT", "RUN", "DONE", "ERROR", "CANCEL", "SUPPORT", "PAUSED"] {
+            let step = OpStep::parse(name);
+            assert_eq!(step.as_str(), name);
+            assert_eq!(step.to_string(), name);
+            assert_eq!(to_value(&step).unwrap(), Value::from(name));
+        }
+        assert!(OpStep::Bill.is_pending() && OpStep::Run.is_pending());
+        assert!(!OpStep::Done.is_pending() && !OpStep::Done.is_failure());
+        for failed in
+            [OpStep::Error, OpStep::Cancel, OpStep::Support, OpStep::parse("PAUSED"), OpStep::default()]
+        {
+            assert!(failed.is_failure(), "{failed:?}");
+        }
+        assert_eq!(OpStep::default().to_string(), "(no step)");
+        assert_eq!(
+            OpStep::parse("done"),
+            OpStep::Unknown("done".into()),
+            "case-sensitive, as the API writes them"
+        );
+    }
+
+    #[test]
+    fn dry_run_codes_split() {
+        let e = DryRunError { error: Some("EC_TXT+!EC_STRMATCH".into()), ..DryRunError::default() };
+        assert_eq!(e.codes(), ["EC_TXT", "!EC_STRMATCH"]);
+        assert!(DryRunError::default().codes().is_empty());
+    }
+
+    #[test]
+    fn nil_lists_read_empty_and_records_need_a_struct() {
+        let v = Value::Struct(Struct::new().with("id", 3).with("servers", Value::Nil).with("vhosts", ""));
+        let i = InstanceInfo::from_api(v).unwrap();
+        assert!(i.servers.is_empty() && i.vhosts.is_empty());
+        let e = Instance::from_api(Value::from("x")).unwrap_err();
+        assert!(e.to_string().contains("string"), "{e}");
+    }
+}
