@@ -4,6 +4,7 @@
 //! Rust type name. These functions print dates and durations as themselves
 //! (`2027-01-31T00:00:00`, `P30D`) at any depth, for hosts that show a script's result. (Inside
 //! scripts, `print` already shows nested dates through their `to_debug`: `date("…")`.)
+//! [`to_json`] gives the JSON form.
 
 use std::fmt::Write as _;
 
@@ -79,6 +80,52 @@ fn write(out: &mut String, v: &Dynamic, debug: bool, top: bool, depth: usize) {
     }
 }
 
+/// The value as JSON, for `--json` output: maps become objects, arrays arrays, `()` null; dates
+/// and durations become their ISO 8601 strings, blobs base64 strings. A float that JSON cannot
+/// carry (NaN, infinities) becomes null. Deeper than 64 levels becomes null.
+pub fn to_json(v: &Dynamic) -> serde_json::Value {
+    to_json_at(v, 0)
+}
+
+fn to_json_at(v: &Dynamic, depth: usize) -> serde_json::Value {
+    use serde_json::Value as J;
+    if depth > MAX_DEPTH || v.is_unit() {
+        return J::Null;
+    }
+    if let Ok(i) = v.as_int() {
+        return J::from(i);
+    }
+    if let Ok(b) = v.as_bool() {
+        return J::Bool(b);
+    }
+    if let Ok(f) = v.as_float() {
+        return serde_json::Number::from_f64(f).map_or(J::Null, J::Number);
+    }
+    if let Ok(c) = v.as_char() {
+        return J::String(c.to_string());
+    }
+    if let Some(s) = v.read_lock::<ImmutableString>() {
+        return J::String(s.to_string());
+    }
+    if let Some(d) = v.read_lock::<Date>() {
+        return J::String(d.to_string());
+    }
+    if let Some(s) = v.read_lock::<Span>() {
+        return J::String(s.to_string());
+    }
+    if let Some(b) = v.read_lock::<Blob>() {
+        use base64::Engine as _;
+        return J::String(base64::engine::general_purpose::STANDARD.encode(&*b));
+    }
+    if let Some(a) = v.read_lock::<Array>() {
+        return J::Array(a.iter().map(|i| to_json_at(i, depth + 1)).collect());
+    }
+    if let Some(m) = v.read_lock::<Map>() {
+        return J::Object(m.iter().map(|(k, i)| (k.to_string(), to_json_at(i, depth + 1))).collect());
+    }
+    J::String(to_display(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +151,11 @@ mod tests {
             r#"#{date_end: date("2027-01-31T00:00:00"), left: [duration(P1M), (), 3], name: "Mon PaaS", "odd key": true}"#
         );
         assert_eq!(to_display(&Dynamic::from("plain")), "plain");
+        assert_eq!(
+            to_json(&v).to_string(),
+            r#"{"date_end":"2027-01-31T00:00:00","left":["P1M",null,3],"name":"Mon PaaS","odd key":true}"#
+        );
+        assert_eq!(to_json(&Dynamic::from_blob(vec![1, 2, 3])), serde_json::json!("AQID"));
+        assert_eq!(to_json(&Dynamic::from_float(f64::NAN)), serde_json::Value::Null);
     }
 }
