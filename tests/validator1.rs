@@ -58,7 +58,7 @@ fn validator1() -> Methods {
     m.add("validator1.moderateSizeArrayCheck", |p| {
         let items = first(&p)?.as_array().ok_or_else(|| Fault::new(-32602, "expected an array"))?;
         let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
-        Ok(Value::String(text(items.first()) + &text(items.last())))
+        Ok(Value::String(text(items.first()) + text(items.last()).as_str()))
     });
     m.add("validator1.nestedStructTest", |p| {
         let day = member(member(member(first(&p)?, "2000")?, "04")?, "01")?;

@@ -745,7 +745,7 @@ mod tests {
     }
 
     fn nested_text(depth: usize) -> String {
-        "[".repeat(depth) + &"]".repeat(depth)
+        "[".repeat(depth) + "]".repeat(depth).as_str()
     }
 
     fn nested_value(depth: usize) -> Value {
@@ -763,7 +763,7 @@ mod tests {
         assert_eq!(e, JsonError::TooDeep { at: "arg1 (line 1, column 129)".into(), limit: 128 });
         assert_eq!(e.to_string(), "arg1 (line 1, column 129): nested deeper than 128 levels");
         // Objects count too, and a very deep document is refused without overflowing anything.
-        let objects = "{\"a\":".repeat(200) + "1" + &"}".repeat(200);
+        let objects = "{\"a\":".repeat(200) + "1" + "}".repeat(200).as_str();
         assert!(matches!(parse(&objects), Err(JsonError::TooDeep { .. })));
         assert!(matches!(parse(&nested_text(1_000_000)), Err(JsonError::TooDeep { .. })));
         // Brackets inside strings do not count.

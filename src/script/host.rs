@@ -1,0 +1,67 @@
+//! What the script modules share: the Gandi client, the zone and clock, dry-run state, the plan
+//! and the call log, the cancellation handle and the wait settings.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::limits::CancelHandle;
+use super::plan::{CallLog, PlanEntry};
+use super::zone::Zone;
+use crate::gandi::Gandi;
+use crate::xmlrpc::{Client, ClientConfig};
+
+/// The clock scripts read with `now()`: the current UTC time in Unix seconds.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    })
+}
+
+pub(crate) struct Host {
+    pub(crate) gandi: Gandi,
+    pub(crate) zone: Zone,
+    pub(crate) clock: Clock,
+    pub(crate) dry_run: AtomicBool,
+    pub(crate) plan: Mutex<Vec<PlanEntry>>,
+    pub(crate) calls: Arc<Mutex<CallLog>>,
+    pub(crate) cancel: CancelHandle,
+    pub(crate) wait_timeout: Duration,
+    pub(crate) poll_interval: Duration,
+    pub(crate) xmlrpc_config: ClientConfig,
+    pub(crate) xmlrpc_clients: Mutex<HashMap<String, Client>>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Host {
+    pub(crate) fn dry_run(&self) -> bool {
+        self.dry_run.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn now_local(&self) -> i64 {
+        self.zone.to_local((self.clock)())
+    }
+
+    /// A client for `url` (cached per URL, sharing connections across calls).
+    pub(crate) fn xmlrpc_client(&self, url: &str) -> Result<Client, crate::xmlrpc::client::Error> {
+        let mut clients = lock(&self.xmlrpc_clients);
+        if let Some(c) = clients.get(url) {
+            return Ok(c.clone());
+        }
+        let c = Client::new(url, self.xmlrpc_config.clone())?;
+        if clients.len() < 64 {
+            clients.insert(url.to_string(), c.clone());
+        }
+        Ok(c)
+    }
+}

@@ -1,0 +1,114 @@
+//! `op::` — operations: read, list, wait for, cancel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{Array, Dynamic, EvalAltResult, Map, Module, NativeCallContext};
+
+use super::{Res, arg_error, call, id_arg, label, list, mutate, pos, reg, ret, struct_arg};
+use crate::gandi::{ApiRecord, GandiError, WaitOptions};
+use crate::script::error::api_error;
+use crate::script::host::Host;
+use crate::script::limits;
+use crate::xmlrpc::{Struct, Value};
+
+pub(super) fn module(host: &Arc<Host>) -> Module {
+    let mut m = Module::new();
+
+    let h = host.clone();
+    reg!(
+        &mut m,
+        "info",
+        &["operation: i64 | Map", "Map"],
+        "One operation: `op::info(42)` or `op::info(op)`.",
+        move |ctx: NativeCallContext, o: Dynamic| -> Res<Dynamic> {
+            let id = id_arg(&ctx, "op::info", "operation", &o)?;
+            call(&h, &ctx, "op::info", "operation.info", vec![Value::Int(id)])
+        },
+    );
+    let h = host.clone();
+    reg!(&mut m, "list", &["Array"], "Every operation.", move |ctx: NativeCallContext| -> Res<Dynamic> {
+        list(&h, &ctx, "op::list", "operation.list", &Struct::new())
+    });
+    let h = host.clone();
+    reg!(
+        &mut m,
+        "list",
+        &["filter: Map", "Array"],
+        "The operations matching a filter, e.g. `op::list(#{step: [\"BILL\", \"WAIT\", \"RUN\"]})`.",
+        move |ctx: NativeCallContext, filter: Map| -> Res<Dynamic> {
+            let f = struct_arg(&ctx, "op::list", &filter)?;
+            list(&h, &ctx, "op::list", "operation.list", &f)
+        },
+    );
+    let h = host.clone();
+    reg!(
+        &mut m,
+        "wait",
+        &["ops: Map | Array | i64", "Map | Array"],
+        "Waits until the operation(s) are DONE and returns them as they ended (a map for one, an array for several).\nFails (catchable, `kind: \"operation\"`) if one ends in ERROR, CANCEL or SUPPORT, and (`kind: \"wait_timeout\"`) after the runtime's wait timeout.\nPlan entries (dry-run) are returned as they are.",
+        move |ctx: NativeCallContext, ops: Dynamic| -> Res<Dynamic> { wait(&h, &ctx, ops, h.wait_timeout) },
+    );
+    let h = host.clone();
+    reg!(
+        &mut m,
+        "wait",
+        &["ops: Map | Array | i64", "timeout_seconds: i64", "Map | Array"],
+        "Like `op::wait(ops)`, with its own timeout in seconds.",
+        move |ctx: NativeCallContext, ops: Dynamic, secs: i64| -> Res<Dynamic> {
+            if secs < 0 {
+                return Err(arg_error(
+                    "op::wait",
+                    format!("the timeout must not be negative, got {secs}"),
+                    pos(&ctx),
+                ));
+            }
+            wait(&h, &ctx, ops, Duration::from_secs(secs as u64))
+        },
+    );
+    let h = host.clone();
+    reg!(
+        &mut m,
+        "cancel",
+        &["operation: i64 | Map", "bool"],
+        "Cancels an operation that has not started running (step BILL or WAIT).",
+        move |ctx: NativeCallContext, o: Dynamic| -> Res<Dynamic> {
+            let id = id_arg(&ctx, "op::cancel", "operation", &o)?;
+            let summary = format!("cancel {}", label("operation", id, &o));
+            mutate(&h, &ctx, "op::cancel", "operation.cancel", vec![Value::Int(id)], summary, false)
+        },
+    );
+    m
+}
+
+fn is_plan_entry(v: &Dynamic) -> bool {
+    v.read_lock::<Map>().is_some_and(|m| m.get("dry_run").and_then(|d| d.as_bool().ok()) == Some(true))
+}
+
+fn wait(h: &Host, ctx: &NativeCallContext, ops: Dynamic, timeout: Duration) -> Res<Dynamic> {
+    let single = !ops.is_array();
+    let items: Array = if single { vec![ops.clone()] } else { ops.clone().into_array().unwrap_or_default() };
+    if items.iter().all(is_plan_entry) {
+        return Ok(ops);
+    }
+    let mut ids = Vec::with_capacity(items.len());
+    for item in items.iter().filter(|i| !is_plan_entry(i)) {
+        ids.push(id_arg(ctx, "op::wait", "operation", item)?);
+    }
+    let cancel = || limits::check(&h.cancel, true).is_some();
+    let opts =
+        WaitOptions::default().with_timeout(timeout).with_poll_interval(h.poll_interval).with_cancel(&cancel);
+    let done = match h.gandi.wait(&ids, &opts) {
+        Ok(done) => done,
+        Err(GandiError::WaitCancelled { .. }) => {
+            let stop = limits::check(&h.cancel, true).unwrap_or(limits::Stop::Cancelled);
+            return Err(EvalAltResult::ErrorTerminated(stop.token(), pos(ctx)).into());
+        }
+        Err(e) => return Err(api_error(e, pos(ctx))),
+    };
+    let mut out = Array::with_capacity(done.len());
+    for op in done {
+        out.push(ret(h, ctx, "op::wait", op.to_value())?);
+    }
+    if single { Ok(out.pop().unwrap_or(Dynamic::UNIT)) } else { Ok(Dynamic::from_array(out)) }
+}

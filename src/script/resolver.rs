@@ -1,0 +1,138 @@
+//! Module resolution for `import`.
+//!
+//! - `import "std/NAME" as x;` loads the bundled `stdlib/NAME.rhai`, compiled into the binary.
+//! - Any other path is a file: `.rhai` is appended, and a relative path is resolved against the
+//!   folder of the importing script (or, for code that is not from a file, the runtime's base
+//!   folder, by default the current directory).
+//!
+//! Compiled modules are cached; [`ModuleCache::clear`] drops them (for a file watcher).
+//! A module's top-level statements run once, when it is first loaded.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rhai::module_resolvers::ModuleResolver;
+use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
+
+type SharedModule = Shared<Module>;
+
+use super::host::lock;
+
+/// The bundled library: `(name, source)`.
+pub const STDLIB: &[(&str, &str)] = &[("util", include_str!("../../stdlib/util.rhai"))];
+
+/// The names of the bundled modules (`std/NAME`).
+pub fn stdlib_names() -> impl Iterator<Item = &'static str> {
+    STDLIB.iter().map(|(n, _)| *n)
+}
+
+#[derive(Default)]
+pub(crate) struct Cache {
+    modules: Mutex<HashMap<String, SharedModule>>,
+}
+
+/// A handle on the compiled-module cache of a [`Runtime`](super::Runtime).
+#[derive(Clone, Default)]
+pub struct ModuleCache(pub(crate) Arc<Cache>);
+
+impl std::fmt::Debug for ModuleCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<String> = lock(&self.0.modules).keys().cloned().collect();
+        f.debug_tuple("ModuleCache").field(&keys).finish()
+    }
+}
+
+impl ModuleCache {
+    /// Drops every cached module; the next `import` reloads (and re-runs) it.
+    pub fn clear(&self) {
+        lock(&self.0.modules).clear();
+    }
+
+    /// Drops the cached module of one file (as imported, any spelling of its path).
+    pub fn clear_path(&self, path: &Path) -> bool {
+        let key = canonical(path);
+        lock(&self.0.modules).remove(&key.to_string_lossy().into_owned()).is_some()
+    }
+
+    /// The keys cached: `std/NAME` and absolute file paths.
+    pub fn cached(&self) -> Vec<String> {
+        let mut keys: Vec<String> = lock(&self.0.modules).keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+pub(crate) struct Resolver {
+    pub(crate) cache: ModuleCache,
+    pub(crate) base_dir: Option<PathBuf>,
+}
+
+impl Resolver {
+    fn load(
+        &self,
+        engine: &Engine,
+        key: &str,
+        source: &str,
+        name: &str,
+        pos: Position,
+    ) -> Result<SharedModule, Box<EvalAltResult>> {
+        if let Some(m) = lock(&self.cache.0.modules).get(key) {
+            return Ok(m.clone());
+        }
+        let in_module =
+            |e: Box<EvalAltResult>| Box::new(EvalAltResult::ErrorInModule(name.to_string(), e, pos));
+        let mut ast = engine.compile(source).map_err(|e| in_module(e.into()))?;
+        ast.set_source(key);
+        let module: SharedModule =
+            Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?.into();
+        lock(&self.cache.0.modules).insert(key.to_string(), module.clone());
+        Ok(module)
+    }
+}
+
+impl ModuleResolver for Resolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<SharedModule, Box<EvalAltResult>> {
+        if let Some(name) = path.strip_prefix("std/") {
+            let Some((_, text)) = STDLIB.iter().find(|(n, _)| *n == name) else {
+                return Err(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos).into());
+            };
+            return self.load(engine, path, text, path, pos);
+        }
+        let rel = Path::new(path);
+        let mut file = if rel.is_absolute() {
+            rel.to_path_buf()
+        } else {
+            let base = source
+                .map(Path::new)
+                .filter(|s| s.is_absolute())
+                .and_then(Path::parent)
+                .map(Path::to_path_buf)
+                .or_else(|| self.base_dir.clone())
+                .unwrap_or_default();
+            base.join(rel)
+        };
+        if file.extension().is_none_or(|e| e != "rhai") {
+            let mut name = file.into_os_string();
+            name.push(".rhai");
+            file = PathBuf::from(name);
+        }
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            return Err(
+                EvalAltResult::ErrorModuleNotFound(format!("{path} ({})", file.display()), pos).into()
+            );
+        };
+        let key = canonical(&file).to_string_lossy().into_owned();
+        self.load(engine, &key, &text, path, pos)
+    }
+}
