@@ -85,7 +85,9 @@ use std::time::{Duration, Instant};
 
 use super::decode::{DecodeError, Limits, MethodCall, decode_call_with, gunzip_capped};
 use super::encode::{encode_fault, encode_response, encode_value, is_valid_method_name};
-use super::http::{BodyLength, Conn, ReadError, ReadHeadError, RequestHead, Response, Version};
+use super::http::{
+    BodyLength, Conn, MemWire, ReadError, ReadHeadError, RequestHead, Response, Version, Wire,
+};
 use super::value::{Fault, Value, fault_code};
 
 /// What the server knows about the call being handled, and what the handler may ask of it.
@@ -528,13 +530,24 @@ enum Next {
 }
 
 fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_at: Instant) {
-    let cfg = &shared.config;
     let stream = &entry.stream;
     let _ = stream.set_nodelay(true);
-    if !cfg.body_timeout.is_zero() {
-        let _ = stream.set_write_timeout(Some(cfg.body_timeout));
+    if !shared.config.body_timeout.is_zero() {
+        let _ = stream.set_write_timeout(Some(shared.config.body_timeout));
     }
-    let mut conn = Conn::new(stream);
+    serve_requests(shared, Conn::new(stream), &entry.state, peer, admitted_at);
+}
+
+/// Serves the requests of one connection until it closes. `state` tells the accept thread when
+/// the connection is idle (and lets it close the connection then).
+fn serve_requests<W: Wire + ?Sized>(
+    shared: &Shared,
+    mut conn: Conn<'_, W>,
+    state: &AtomicU8,
+    peer: SocketAddr,
+    admitted_at: Instant,
+) {
+    let cfg = &shared.config;
     let mut first = true;
     loop {
         if shared.stopping() {
@@ -545,9 +558,9 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
             if first { admitted_at + cfg.header_timeout } else { Instant::now() + cfg.keep_alive_timeout };
         if !first && conn.buffered() == 0 {
             // Idle between requests: the accept thread may close us to make room.
-            entry.state.store(IDLE, Ordering::Release);
+            state.store(IDLE, Ordering::Release);
             let got = conn.fill(first_byte_deadline);
-            if entry.state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire).is_err()
+            if state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire).is_err()
                 || got.is_err()
             {
                 return;
@@ -560,13 +573,13 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
             Err(ReadHeadError::Partial(ReadError::Timeout)) => {
                 shared.requests.fetch_add(1, Ordering::Relaxed);
                 let msg = "the request head was not received in time\n";
-                let _ = write_error(stream, 408, msg, &[]);
+                let _ = write_error(conn.stream(), 408, msg, &[]);
                 return;
             }
             Err(ReadHeadError::Bad(e)) => {
                 shared.requests.fetch_add(1, Ordering::Relaxed);
                 let msg = format!("{e}\n");
-                if write_error(stream, e.status(), &msg, &[]).is_ok() {
+                if write_error(conn.stream(), e.status(), &msg, &[]).is_ok() {
                     conn.linger_close();
                 }
                 return;
@@ -584,8 +597,35 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
     }
 }
 
+/// Runs the server's connection code over an in-memory connection: `input` is everything the
+/// client sends (one or more HTTP requests, then end of stream) and the result is everything the
+/// server writes back. For fuzzing the request path (HTTP parsing, XML-RPC decoding and
+/// dispatch) without sockets; not part of the supported API.
+#[doc(hidden)]
+pub fn fuzz_serve_connection(handler: Arc<dyn Handler>, config: ServerConfig, input: &[u8]) -> Vec<u8> {
+    let shared = Shared {
+        handler,
+        config,
+        stop: AtomicBool::new(false),
+        table: Mutex::new(Table { next_id: 0, conns: HashMap::new() }),
+        slot_freed: Condvar::new(),
+        wake_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        accepted: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
+    };
+    let wire = MemWire::new(input);
+    let peer = SocketAddr::from((Ipv4Addr::LOCALHOST, 40000));
+    serve_requests(&shared, Conn::new(&wire), &AtomicU8::new(BUSY), peer, Instant::now());
+    wire.into_output()
+}
+
 /// Writes an error answer: a `text/plain` explanation, and `Connection: close`.
-fn write_error(stream: &TcpStream, status: u16, body: &str, headers: &[(&str, &str)]) -> std::io::Result<()> {
+fn write_error<W: Wire + ?Sized>(
+    stream: &W,
+    status: u16,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<()> {
     let mut all = vec![("Content-Type", "text/plain; charset=utf-8")];
     all.extend_from_slice(headers);
     let response = Response {
@@ -599,7 +639,13 @@ fn write_error(stream: &TcpStream, status: u16, body: &str, headers: &[(&str, &s
 }
 
 /// Answers with an error status before the body was read; the connection then lingers and closes.
-fn refuse(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, headers: &[(&str, &str)]) -> Next {
+fn refuse<W: Wire + ?Sized>(
+    conn: &Conn<'_, W>,
+    head: &RequestHead,
+    status: u16,
+    msg: &str,
+    headers: &[(&str, &str)],
+) -> Next {
     // A response to HEAD has no body.
     let body = if head.method == "HEAD" { String::new() } else { format!("{msg}\n") };
     match write_error(conn.stream(), status, &body, headers) {
@@ -609,7 +655,12 @@ fn refuse(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, headers: 
 }
 
 /// Serves one request whose head has been read.
-fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer: SocketAddr) -> Next {
+fn handle_request<W: Wire + ?Sized>(
+    shared: &Shared,
+    conn: &mut Conn<'_, W>,
+    head: &RequestHead,
+    peer: SocketAddr,
+) -> Next {
     let cfg = &shared.config;
     if head.method != "POST" {
         let msg = format!("method {} is not allowed: XML-RPC calls are POST requests", head.method);
@@ -672,11 +723,11 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
         Err(_) => return refuse(conn, head, 500, "internal error", &[]),
     }
 
-    if expect_continue && conn.buffered() == 0 {
-        let mut stream = conn.stream();
-        if stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
-            return Next::Close;
-        }
+    if expect_continue
+        && conn.buffered() == 0
+        && conn.stream().write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+    {
+        return Next::Close;
     }
     let body = match conn.read_body(len, Instant::now() + cfg.body_timeout) {
         Ok(body) => body,
@@ -725,8 +776,8 @@ fn handle_request(shared: &Shared, conn: &mut Conn<'_>, head: &RequestHead, peer
 }
 
 /// Writes a response in the request's version.
-fn reply(
-    conn: &Conn<'_>,
+fn reply<W: Wire + ?Sized>(
+    conn: &Conn<'_, W>,
     head: &RequestHead,
     status: u16,
     headers: &[(&str, &str)],
@@ -737,7 +788,13 @@ fn reply(
 }
 
 /// Writes a `text/plain` error after the body was read (so the connection may stay open).
-fn plain(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, keep: bool) -> std::io::Result<()> {
+fn plain<W: Wire + ?Sized>(
+    conn: &Conn<'_, W>,
+    head: &RequestHead,
+    status: u16,
+    msg: &str,
+    keep: bool,
+) -> std::io::Result<()> {
     reply(conn, head, status, &[("Content-Type", "text/plain; charset=utf-8")], msg.as_bytes(), keep)
 }
 
