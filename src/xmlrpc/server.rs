@@ -10,8 +10,11 @@
 //!   kept-alive connection costs none.
 //! - At most [`ServerConfig::max_connections`] connection threads exist at once. When all slots
 //!   are taken, the accept thread holds the next connection (the kernel's accept backlog holds the
-//!   rest) until a slot frees, and closes one **idle** keep-alive connection to make room. Nobody
-//!   gets a 503 from the server itself; clients beyond the limit wait.
+//!   rest) until a slot frees, and closes the connection that has been **idle** the longest to make
+//!   room: a kept-alive connection waiting for its next request, or a new connection that has not
+//!   sent a byte yet. So sockets opened and left silent (hundreds of them) cannot starve real
+//!   clients; a connection sending a request is never closed this way. Nobody gets a 503 from the
+//!   server itself; clients beyond the limit wait while every connection is busy.
 //! - Handler calls run on the connection threads, concurrently: a [`Handler`] must be `Sync`.
 //!
 //! # Timeouts
@@ -195,8 +198,8 @@ pub struct ServerConfig {
     /// Idle keep-alive connections are closed after this long. Default 15 s.
     pub keep_alive_timeout: Duration,
     /// At most this many connections are served at once (one thread each); more wait in the
-    /// accept queue while an idle keep-alive connection is closed to make room. Default 256
-    /// (0 counts as 1).
+    /// accept queue while the connection idle the longest (kept alive between requests, or new
+    /// and silent so far) is closed to make room. Default 256 (0 counts as 1).
     pub max_connections: usize,
     /// At most this many calls in one `system.multicall`. Default 1,000.
     pub max_multicall: usize,
@@ -256,6 +259,7 @@ impl Server {
             wake_addr: wake_addr(addr),
             accepted: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            epoch: Instant::now(),
         });
         let for_thread = Arc::clone(&shared);
         let accept = thread::Builder::new()
@@ -367,6 +371,8 @@ struct Shared {
     wake_addr: SocketAddr,
     accepted: AtomicU64,
     requests: AtomicU64,
+    /// The origin of [`Activity::idle_since`].
+    epoch: Instant,
 }
 
 /// The open connections.
@@ -378,7 +384,21 @@ struct Table {
 /// One open connection, shared by its thread and the table.
 struct Entry {
     stream: TcpStream,
+    activity: Activity,
+}
+
+/// Whether a connection is idle (and since when), shared by its thread and the accept thread.
+struct Activity {
+    /// [`IDLE`], [`BUSY`] or [`REAPED`].
     state: AtomicU8,
+    /// When the connection last became idle, in nanoseconds since [`Shared::epoch`].
+    idle_since: AtomicU64,
+}
+
+impl Activity {
+    fn busy() -> Activity {
+        Activity { state: AtomicU8::new(BUSY), idle_since: AtomicU64::new(0) }
+    }
 }
 
 impl Shared {
@@ -421,13 +441,22 @@ impl Shared {
             if table.conns.len() < max {
                 break;
             }
-            let reaping = table.conns.values().any(|e| e.state.load(Ordering::Acquire) == REAPED);
+            let state = |e: &Entry| e.activity.state.load(Ordering::Acquire);
+            let reaping = table.conns.values().any(|e| state(e) == REAPED);
             if !reaping {
-                for e in table.conns.values() {
-                    if e.state.compare_exchange(IDLE, REAPED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-                        let _ = e.stream.shutdown(Shutdown::Both);
-                        break;
+                // Close the connection idle the longest; it may turn busy meanwhile (then retry).
+                let oldest = table
+                    .conns
+                    .values()
+                    .filter(|e| state(e) == IDLE)
+                    .min_by_key(|e| e.activity.idle_since.load(Ordering::Relaxed));
+                if let Some(e) = oldest {
+                    let cas =
+                        e.activity.state.compare_exchange(IDLE, REAPED, Ordering::AcqRel, Ordering::Acquire);
+                    if cas.is_err() {
+                        continue;
                     }
+                    let _ = e.stream.shutdown(Shutdown::Both);
                 }
             }
             table = self
@@ -438,7 +467,7 @@ impl Shared {
         }
         let id = table.next_id;
         table.next_id += 1;
-        let entry = Arc::new(Entry { stream, state: AtomicU8::new(BUSY) });
+        let entry = Arc::new(Entry { stream, activity: Activity::busy() });
         table.conns.insert(id, Arc::clone(&entry));
         Some((id, entry))
     }
@@ -535,15 +564,15 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
     if !shared.config.body_timeout.is_zero() {
         let _ = stream.set_write_timeout(Some(shared.config.body_timeout));
     }
-    serve_requests(shared, Conn::new(stream), &entry.state, peer, admitted_at);
+    serve_requests(shared, Conn::new(stream), &entry.activity, peer, admitted_at);
 }
 
-/// Serves the requests of one connection until it closes. `state` tells the accept thread when
-/// the connection is idle (and lets it close the connection then).
+/// Serves the requests of one connection until it closes. `activity` tells the accept thread
+/// when the connection is idle (and lets it close the connection then).
 fn serve_requests<W: Wire + ?Sized>(
     shared: &Shared,
     mut conn: Conn<'_, W>,
-    state: &AtomicU8,
+    activity: &Activity,
     peer: SocketAddr,
     admitted_at: Instant,
 ) {
@@ -556,13 +585,15 @@ fn serve_requests<W: Wire + ?Sized>(
         let head_start = if first { Some(admitted_at) } else { None };
         let first_byte_deadline =
             if first { admitted_at + cfg.header_timeout } else { Instant::now() + cfg.keep_alive_timeout };
-        if !first && conn.buffered() == 0 {
-            // Idle between requests: the accept thread may close us to make room.
-            state.store(IDLE, Ordering::Release);
+        if conn.buffered() == 0 {
+            // Waiting for a request's first byte, on a new connection or between requests: the
+            // accept thread may close us to make room.
+            let since = u64::try_from(shared.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            activity.idle_since.store(since, Ordering::Relaxed);
+            activity.state.store(IDLE, Ordering::Release);
             let got = conn.fill(first_byte_deadline);
-            if state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire).is_err()
-                || got.is_err()
-            {
+            let busy = activity.state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire);
+            if busy.is_err() || got.is_err() {
                 return;
             }
         }
@@ -612,10 +643,11 @@ pub fn fuzz_serve_connection(handler: Arc<dyn Handler>, config: ServerConfig, in
         wake_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         accepted: AtomicU64::new(0),
         requests: AtomicU64::new(0),
+        epoch: Instant::now(),
     };
     let wire = MemWire::new(input);
     let peer = SocketAddr::from((Ipv4Addr::LOCALHOST, 40000));
-    serve_requests(&shared, Conn::new(&wire), &AtomicU8::new(BUSY), peer, Instant::now());
+    serve_requests(&shared, Conn::new(&wire), &Activity::busy(), peer, Instant::now());
     wire.into_output()
 }
 
