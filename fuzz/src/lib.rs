@@ -73,9 +73,14 @@ pub fn json_args(data: &[u8]) {
 
 /// Raw bytes as one client connection to the server (HTTP parsing, then XML-RPC decoding and
 /// dispatch with `system.multicall`); every answer must be well-framed HTTP, and every 200 answer
-/// a well-formed `methodResponse`.
+/// a well-formed `methodResponse`. A last byte under 32 makes the connection deliver the input in
+/// pieces of that many bytes plus one, so heads and bodies split across reads are covered too.
 pub fn server_request(data: &[u8]) {
-    let output = fuzz_serve_connection(fuzz_handler(), fuzz_server_config(), data);
+    let max_read = match data.last() {
+        Some(&b) if b < 32 => usize::from(b) + 1,
+        _ => usize::MAX,
+    };
+    let output = fuzz_serve_connection(fuzz_handler(), fuzz_server_config(), data, max_read);
     check_responses(&output);
 }
 

@@ -298,20 +298,23 @@ impl Wire for TcpStream {
     }
 }
 
-/// An in-memory connection for fuzzing: reads return the scripted input, then end of stream;
-/// writes are collected.
+/// An in-memory connection for fuzzing: reads return the scripted input (at most `max_read`
+/// bytes at a time, as a network delivers it in pieces), then end of stream; writes are collected.
 pub(crate) struct MemWire<'a> {
     input: &'a [u8],
+    max_read: usize,
     pos: std::cell::Cell<usize>,
     output: std::cell::RefCell<Vec<u8>>,
     write_shut: std::cell::Cell<bool>,
 }
 
 impl<'a> MemWire<'a> {
-    /// A connection whose client sends `input` and then closes its sending side.
-    pub fn new(input: &'a [u8]) -> Self {
+    /// A connection whose client sends `input`, `max_read` bytes at most per read (0 counts as
+    /// 1), and then closes its sending side.
+    pub fn new(input: &'a [u8], max_read: usize) -> Self {
         MemWire {
             input,
+            max_read: max_read.max(1),
             pos: std::cell::Cell::new(0),
             output: std::cell::RefCell::new(Vec::new()),
             write_shut: std::cell::Cell::new(false),
@@ -330,7 +333,7 @@ impl Wire for MemWire<'_> {
             return Err(ReadError::Timeout);
         }
         let pos = self.pos.get();
-        let n = buf.len().min(self.input.len() - pos);
+        let n = buf.len().min(self.input.len() - pos).min(self.max_read);
         buf[..n].copy_from_slice(&self.input[pos..pos + n]);
         self.pos.set(pos + n);
         Ok(n)

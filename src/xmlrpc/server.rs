@@ -629,11 +629,17 @@ fn serve_requests<W: Wire + ?Sized>(
 }
 
 /// Runs the server's connection code over an in-memory connection: `input` is everything the
-/// client sends (one or more HTTP requests, then end of stream) and the result is everything the
-/// server writes back. For fuzzing the request path (HTTP parsing, XML-RPC decoding and
-/// dispatch) without sockets; not part of the supported API.
+/// client sends (one or more HTTP requests, then end of stream), delivered at most `max_read`
+/// bytes per read, and the result is everything the server writes back. For fuzzing the request
+/// path (HTTP parsing, XML-RPC decoding and dispatch) without sockets; not part of the supported
+/// API.
 #[doc(hidden)]
-pub fn fuzz_serve_connection(handler: Arc<dyn Handler>, config: ServerConfig, input: &[u8]) -> Vec<u8> {
+pub fn fuzz_serve_connection(
+    handler: Arc<dyn Handler>,
+    config: ServerConfig,
+    input: &[u8],
+    max_read: usize,
+) -> Vec<u8> {
     let shared = Shared {
         handler,
         config,
@@ -645,7 +651,7 @@ pub fn fuzz_serve_connection(handler: Arc<dyn Handler>, config: ServerConfig, in
         requests: AtomicU64::new(0),
         epoch: Instant::now(),
     };
-    let wire = MemWire::new(input);
+    let wire = MemWire::new(input, max_read);
     let peer = SocketAddr::from((Ipv4Addr::LOCALHOST, 40000));
     serve_requests(&shared, Conn::new(&wire), &Activity::busy(), peer, Instant::now());
     wire.into_output()
