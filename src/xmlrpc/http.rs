@@ -271,22 +271,112 @@ pub(crate) enum ReadHeadError {
     Bad(HeadError),
 }
 
+/// The byte stream a connection runs over: a TCP socket, or an in-memory script of bytes for
+/// fuzzing ([`MemWire`]).
+pub(crate) trait Wire {
+    /// One read that gives up at `deadline`; `Ok(0)` at end of stream.
+    fn read_before(&self, buf: &mut [u8], deadline: Instant) -> Result<usize, ReadError>;
+    /// Writes all of `data` (and flushes).
+    fn write_all(&self, data: &[u8]) -> io::Result<()>;
+    /// Writes all of `head` then all of `body`, as if concatenated.
+    fn write_all_two(&self, head: &[u8], body: &[u8]) -> io::Result<()> {
+        self.write_all(head)?;
+        self.write_all(body)
+    }
+    /// Shuts down the sending side.
+    fn shutdown_write(&self);
+}
+
+impl Wire for TcpStream {
+    fn read_before(&self, buf: &mut [u8], deadline: Instant) -> Result<usize, ReadError> {
+        read_before(self, buf, deadline)
+    }
+
+    fn write_all(&self, data: &[u8]) -> io::Result<()> {
+        let mut stream = self;
+        Write::write_all(&mut stream, data)?;
+        Write::flush(&mut stream)
+    }
+
+    fn write_all_two(&self, head: &[u8], body: &[u8]) -> io::Result<()> {
+        write_all_two(self, head, body)
+    }
+
+    fn shutdown_write(&self) {
+        let _ = self.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+/// An in-memory connection for fuzzing: reads return the scripted input (at most `max_read`
+/// bytes at a time, as a network delivers it in pieces), then end of stream; writes are collected.
+pub(crate) struct MemWire<'a> {
+    input: &'a [u8],
+    max_read: usize,
+    pos: std::cell::Cell<usize>,
+    output: std::cell::RefCell<Vec<u8>>,
+    write_shut: std::cell::Cell<bool>,
+}
+
+impl<'a> MemWire<'a> {
+    /// A connection whose client sends `input`, `max_read` bytes at most per read (0 counts as
+    /// 1), and then closes its sending side.
+    pub fn new(input: &'a [u8], max_read: usize) -> Self {
+        MemWire {
+            input,
+            max_read: max_read.max(1),
+            pos: std::cell::Cell::new(0),
+            output: std::cell::RefCell::new(Vec::new()),
+            write_shut: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Everything written so far.
+    pub fn into_output(self) -> Vec<u8> {
+        self.output.into_inner()
+    }
+}
+
+impl Wire for MemWire<'_> {
+    fn read_before(&self, buf: &mut [u8], deadline: Instant) -> Result<usize, ReadError> {
+        if deadline <= Instant::now() {
+            return Err(ReadError::Timeout);
+        }
+        let pos = self.pos.get();
+        let n = buf.len().min(self.input.len() - pos).min(self.max_read);
+        buf[..n].copy_from_slice(&self.input[pos..pos + n]);
+        self.pos.set(pos + n);
+        Ok(n)
+    }
+
+    fn write_all(&self, data: &[u8]) -> io::Result<()> {
+        if self.write_shut.get() {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        self.output.borrow_mut().extend_from_slice(data);
+        Ok(())
+    }
+
+    fn shutdown_write(&self) {
+        self.write_shut.set(true);
+    }
+}
+
 /// A buffered reader over a connection, whose every read obeys a deadline.
-pub(crate) struct Conn<'a> {
-    stream: &'a TcpStream,
+pub(crate) struct Conn<'a, W: Wire + ?Sized = TcpStream> {
+    stream: &'a W,
     buf: Vec<u8>,
     /// Start of the unconsumed bytes in `buf`.
     pos: usize,
 }
 
-impl<'a> Conn<'a> {
+impl<'a, W: Wire + ?Sized> Conn<'a, W> {
     /// Wraps `stream`.
-    pub fn new(stream: &'a TcpStream) -> Self {
+    pub fn new(stream: &'a W) -> Self {
         Conn { stream, buf: Vec::with_capacity(READ_CHUNK), pos: 0 }
     }
 
     /// The socket.
-    pub fn stream(&self) -> &'a TcpStream {
+    pub fn stream(&self) -> &'a W {
         self.stream
     }
 
@@ -306,7 +396,7 @@ impl<'a> Conn<'a> {
         }
         let old = self.buf.len();
         self.buf.resize(old + READ_CHUNK, 0);
-        let r = read_before(self.stream, &mut self.buf[old..], deadline);
+        let r = self.stream.read_before(&mut self.buf[old..], deadline);
         self.buf.truncate(old + *r.as_ref().unwrap_or(&0));
         match r {
             Ok(0) => Err(ReadError::Closed),
@@ -362,7 +452,7 @@ impl<'a> Conn<'a> {
             let old = body.len();
             let want = (len - old).min(1 << 20);
             body.resize(old + want, 0);
-            let r = read_before(self.stream, &mut body[old..], deadline);
+            let r = self.stream.read_before(&mut body[old..], deadline);
             body.truncate(old + *r.as_ref().unwrap_or(&0));
             if r? == 0 {
                 return Err(ReadError::Closed);
@@ -376,12 +466,12 @@ impl<'a> Conn<'a> {
     /// and drains what the client is still sending, for a bounded time and amount, so the close
     /// does not turn into a reset that would destroy the response before the client reads it.
     pub fn linger_close(self) {
-        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        self.stream.shutdown_write();
         let deadline = Instant::now() + LINGER;
         let mut scratch = [0u8; 8192];
         let mut total = 0;
         while total < LINGER_BYTES {
-            match read_before(self.stream, &mut scratch, deadline) {
+            match self.stream.read_before(&mut scratch, deadline) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => total += n,
             }
@@ -397,7 +487,7 @@ impl<'a> Conn<'a> {
         let mut scratch = [0u8; 8192];
         while left > 0 {
             let want = left.min(scratch.len() as u64) as usize;
-            match read_before(self.stream, &mut scratch[..want], deadline)? {
+            match self.stream.read_before(&mut scratch[..want], deadline)? {
                 0 => return Err(ReadError::Closed),
                 n => left -= n as u64,
             }
@@ -515,9 +605,9 @@ pub(crate) struct Response<'a> {
 }
 
 impl Response<'_> {
-    /// Writes the response: the head and the body go out together (vectored writes), without
-    /// copying the body.
-    pub fn write_to(&self, stream: &TcpStream) -> io::Result<()> {
+    /// Writes the response: the head and the body go out together (vectored writes on a
+    /// socket), without copying the body.
+    pub fn write_to<W: Wire + ?Sized>(&self, stream: &W) -> io::Result<()> {
         let mut out = Vec::with_capacity(256);
         let _ = write!(
             out,
@@ -536,7 +626,7 @@ impl Response<'_> {
             out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        write_all_two(stream, &out, self.body)
+        stream.write_all_two(&out, self.body)
     }
 }
 

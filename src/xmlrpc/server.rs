@@ -10,8 +10,11 @@
 //!   kept-alive connection costs none.
 //! - At most [`ServerConfig::max_connections`] connection threads exist at once. When all slots
 //!   are taken, the accept thread holds the next connection (the kernel's accept backlog holds the
-//!   rest) until a slot frees, and closes one **idle** keep-alive connection to make room. Nobody
-//!   gets a 503 from the server itself; clients beyond the limit wait.
+//!   rest) until a slot frees, and closes the connection that has been **idle** the longest to make
+//!   room: a kept-alive connection waiting for its next request, or a new connection that has not
+//!   sent a byte yet. So sockets opened and left silent (hundreds of them) cannot starve real
+//!   clients; a connection sending a request is never closed this way. Nobody gets a 503 from the
+//!   server itself; clients beyond the limit wait while every connection is busy.
 //! - Handler calls run on the connection threads, concurrently: a [`Handler`] must be `Sync`.
 //!
 //! # Timeouts
@@ -85,7 +88,9 @@ use std::time::{Duration, Instant};
 
 use super::decode::{DecodeError, Limits, MethodCall, decode_call_with, gunzip_capped};
 use super::encode::{encode_fault_into, encode_response_into, encode_value, is_valid_method_name};
-use super::http::{BodyLength, Conn, ReadError, ReadHeadError, RequestHead, Response, Version};
+use super::http::{
+    BodyLength, Conn, MemWire, ReadError, ReadHeadError, RequestHead, Response, Version, Wire,
+};
 use super::value::{Fault, Value, fault_code};
 
 /// What the server knows about the call being handled, and what the handler may ask of it.
@@ -193,8 +198,8 @@ pub struct ServerConfig {
     /// Idle keep-alive connections are closed after this long. Default 15 s.
     pub keep_alive_timeout: Duration,
     /// At most this many connections are served at once (one thread each); more wait in the
-    /// accept queue while an idle keep-alive connection is closed to make room. Default 256
-    /// (0 counts as 1).
+    /// accept queue while the connection idle the longest (kept alive between requests, or new
+    /// and silent so far) is closed to make room. Default 256 (0 counts as 1).
     pub max_connections: usize,
     /// At most this many calls in one `system.multicall`. Default 1,000.
     pub max_multicall: usize,
@@ -254,6 +259,7 @@ impl Server {
             wake_addr: wake_addr(addr),
             accepted: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            epoch: Instant::now(),
         });
         let for_thread = Arc::clone(&shared);
         let accept = thread::Builder::new()
@@ -367,6 +373,8 @@ struct Shared {
     wake_addr: SocketAddr,
     accepted: AtomicU64,
     requests: AtomicU64,
+    /// The origin of [`Activity::idle_since`].
+    epoch: Instant,
 }
 
 /// The open connections.
@@ -378,7 +386,21 @@ struct Table {
 /// One open connection, shared by its thread and the table.
 struct Entry {
     stream: TcpStream,
+    activity: Activity,
+}
+
+/// Whether a connection is idle (and since when), shared by its thread and the accept thread.
+struct Activity {
+    /// [`IDLE`], [`BUSY`] or [`REAPED`].
     state: AtomicU8,
+    /// When the connection last became idle, in nanoseconds since [`Shared::epoch`].
+    idle_since: AtomicU64,
+}
+
+impl Activity {
+    fn busy() -> Activity {
+        Activity { state: AtomicU8::new(BUSY), idle_since: AtomicU64::new(0) }
+    }
 }
 
 impl Shared {
@@ -421,13 +443,22 @@ impl Shared {
             if table.conns.len() < max {
                 break;
             }
-            let reaping = table.conns.values().any(|e| e.state.load(Ordering::Acquire) == REAPED);
+            let state = |e: &Entry| e.activity.state.load(Ordering::Acquire);
+            let reaping = table.conns.values().any(|e| state(e) == REAPED);
             if !reaping {
-                for e in table.conns.values() {
-                    if e.state.compare_exchange(IDLE, REAPED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-                        let _ = e.stream.shutdown(Shutdown::Both);
-                        break;
+                // Close the connection idle the longest; it may turn busy meanwhile (then retry).
+                let oldest = table
+                    .conns
+                    .values()
+                    .filter(|e| state(e) == IDLE)
+                    .min_by_key(|e| e.activity.idle_since.load(Ordering::Relaxed));
+                if let Some(e) = oldest {
+                    let cas =
+                        e.activity.state.compare_exchange(IDLE, REAPED, Ordering::AcqRel, Ordering::Acquire);
+                    if cas.is_err() {
+                        continue;
                     }
+                    let _ = e.stream.shutdown(Shutdown::Both);
                 }
             }
             table = self
@@ -438,7 +469,7 @@ impl Shared {
         }
         let id = table.next_id;
         table.next_id += 1;
-        let entry = Arc::new(Entry { stream, state: AtomicU8::new(BUSY) });
+        let entry = Arc::new(Entry { stream, activity: Activity::busy() });
         table.conns.insert(id, Arc::clone(&entry));
         Some((id, entry))
     }
@@ -530,13 +561,24 @@ enum Next {
 }
 
 fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_at: Instant) {
-    let cfg = &shared.config;
     let stream = &entry.stream;
     let _ = stream.set_nodelay(true);
-    if !cfg.body_timeout.is_zero() {
-        let _ = stream.set_write_timeout(Some(cfg.body_timeout));
+    if !shared.config.body_timeout.is_zero() {
+        let _ = stream.set_write_timeout(Some(shared.config.body_timeout));
     }
-    let mut conn = Conn::new(stream);
+    serve_requests(shared, Conn::new(stream), &entry.activity, peer, admitted_at);
+}
+
+/// Serves the requests of one connection until it closes. `activity` tells the accept thread
+/// when the connection is idle (and lets it close the connection then).
+fn serve_requests<W: Wire + ?Sized>(
+    shared: &Shared,
+    mut conn: Conn<'_, W>,
+    activity: &Activity,
+    peer: SocketAddr,
+    admitted_at: Instant,
+) {
+    let cfg = &shared.config;
     // The encoded reply, reused from call to call on this connection.
     let mut out = String::new();
     let mut first = true;
@@ -547,13 +589,15 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
         let head_start = if first { Some(admitted_at) } else { None };
         let first_byte_deadline =
             if first { admitted_at + cfg.header_timeout } else { Instant::now() + cfg.keep_alive_timeout };
-        if !first && conn.buffered() == 0 {
-            // Idle between requests: the accept thread may close us to make room.
-            entry.state.store(IDLE, Ordering::Release);
+        if conn.buffered() == 0 {
+            // Waiting for a request's first byte, on a new connection or between requests: the
+            // accept thread may close us to make room.
+            let since = u64::try_from(shared.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            activity.idle_since.store(since, Ordering::Relaxed);
+            activity.state.store(IDLE, Ordering::Release);
             let got = conn.fill(first_byte_deadline);
-            if entry.state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire).is_err()
-                || got.is_err()
-            {
+            let busy = activity.state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire);
+            if busy.is_err() || got.is_err() {
                 return;
             }
         }
@@ -564,13 +608,13 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
             Err(ReadHeadError::Partial(ReadError::Timeout)) => {
                 shared.requests.fetch_add(1, Ordering::Relaxed);
                 let msg = "the request head was not received in time\n";
-                let _ = write_error(stream, 408, msg, &[]);
+                let _ = write_error(conn.stream(), 408, msg, &[]);
                 return;
             }
             Err(ReadHeadError::Bad(e)) => {
                 shared.requests.fetch_add(1, Ordering::Relaxed);
                 let msg = format!("{e}\n");
-                if write_error(stream, e.status(), &msg, &[]).is_ok() {
+                if write_error(conn.stream(), e.status(), &msg, &[]).is_ok() {
                     conn.linger_close();
                 }
                 return;
@@ -592,8 +636,42 @@ fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_a
     }
 }
 
+/// Runs the server's connection code over an in-memory connection: `input` is everything the
+/// client sends (one or more HTTP requests, then end of stream), delivered at most `max_read`
+/// bytes per read, and the result is everything the server writes back. For fuzzing the request
+/// path (HTTP parsing, XML-RPC decoding and dispatch) without sockets; not part of the supported
+/// API.
+#[doc(hidden)]
+pub fn fuzz_serve_connection(
+    handler: Arc<dyn Handler>,
+    config: ServerConfig,
+    input: &[u8],
+    max_read: usize,
+) -> Vec<u8> {
+    let shared = Shared {
+        handler,
+        config,
+        stop: AtomicBool::new(false),
+        table: Mutex::new(Table { next_id: 0, conns: HashMap::new() }),
+        slot_freed: Condvar::new(),
+        wake_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        accepted: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
+        epoch: Instant::now(),
+    };
+    let wire = MemWire::new(input, max_read);
+    let peer = SocketAddr::from((Ipv4Addr::LOCALHOST, 40000));
+    serve_requests(&shared, Conn::new(&wire), &Activity::busy(), peer, Instant::now());
+    wire.into_output()
+}
+
 /// Writes an error answer: a `text/plain` explanation, and `Connection: close`.
-fn write_error(stream: &TcpStream, status: u16, body: &str, headers: &[(&str, &str)]) -> std::io::Result<()> {
+fn write_error<W: Wire + ?Sized>(
+    stream: &W,
+    status: u16,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<()> {
     let mut all = vec![("Content-Type", "text/plain; charset=utf-8")];
     all.extend_from_slice(headers);
     let response = Response {
@@ -607,7 +685,13 @@ fn write_error(stream: &TcpStream, status: u16, body: &str, headers: &[(&str, &s
 }
 
 /// Answers with an error status before the body was read; the connection then lingers and closes.
-fn refuse(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, headers: &[(&str, &str)]) -> Next {
+fn refuse<W: Wire + ?Sized>(
+    conn: &Conn<'_, W>,
+    head: &RequestHead,
+    status: u16,
+    msg: &str,
+    headers: &[(&str, &str)],
+) -> Next {
     // A response to HEAD has no body.
     let body = if head.method == "HEAD" { String::new() } else { format!("{msg}\n") };
     match write_error(conn.stream(), status, &body, headers) {
@@ -617,9 +701,9 @@ fn refuse(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, headers: 
 }
 
 /// Serves one request whose head has been read.
-fn handle_request(
+fn handle_request<W: Wire + ?Sized>(
     shared: &Shared,
-    conn: &mut Conn<'_>,
+    conn: &mut Conn<'_, W>,
     head: &RequestHead,
     peer: SocketAddr,
     out: &mut String,
@@ -686,11 +770,11 @@ fn handle_request(
         Err(_) => return refuse(conn, head, 500, "internal error", &[]),
     }
 
-    if expect_continue && conn.buffered() == 0 {
-        let mut stream = conn.stream();
-        if stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
-            return Next::Close;
-        }
+    if expect_continue
+        && conn.buffered() == 0
+        && conn.stream().write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+    {
+        return Next::Close;
     }
     let body = match conn.read_body(len, Instant::now() + cfg.body_timeout) {
         Ok(body) => body,
@@ -740,8 +824,8 @@ fn handle_request(
 }
 
 /// Writes a response in the request's version.
-fn reply(
-    conn: &Conn<'_>,
+fn reply<W: Wire + ?Sized>(
+    conn: &Conn<'_, W>,
     head: &RequestHead,
     status: u16,
     headers: &[(&str, &str)],
@@ -752,7 +836,13 @@ fn reply(
 }
 
 /// Writes a `text/plain` error after the body was read (so the connection may stay open).
-fn plain(conn: &Conn<'_>, head: &RequestHead, status: u16, msg: &str, keep: bool) -> std::io::Result<()> {
+fn plain<W: Wire + ?Sized>(
+    conn: &Conn<'_, W>,
+    head: &RequestHead,
+    status: u16,
+    msg: &str,
+    keep: bool,
+) -> std::io::Result<()> {
     reply(conn, head, status, &[("Content-Type", "text/plain; charset=utf-8")], msg.as_bytes(), keep)
 }
 
