@@ -35,7 +35,9 @@ pub struct Limits {
     pub max_string_size: usize,
     /// Most items in one array. Default 1 million.
     pub max_array_size: usize,
-    /// Most properties in one object map. Default 100,000.
+    /// Most properties in one object map. Default 100,000. Rhai 1.27 checks it when maps are
+    /// merged (`+=`, `mixin`) and returned, but not on `m[key] = value`, where only the
+    /// operation limit bounds growth.
     pub max_map_size: usize,
     /// Most modules one run may import. Default 64.
     pub max_modules: usize,
