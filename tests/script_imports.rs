@@ -140,3 +140,46 @@ fn the_host_can_register_its_own_functions() {
         "{sigs:?}"
     );
 }
+
+#[test]
+fn an_imported_module_imports_relative_to_its_own_folder() {
+    let sb = sandbox();
+    let (rt, _) = runtime(&sb);
+    let dir = TempDir::new("nested");
+    dir.write("lib/inner.rhai", "fn answer() { 42 }\n");
+    dir.write("lib/outer.rhai", "import \"inner\" as inner;\nfn answer() { inner::answer() }\n");
+    let main = dir.write("main.rhai", "import \"lib/outer\" as outer;\nouter::answer()\n");
+    assert_eq!(int(&rt.run_file(&main).unwrap()), 42);
+}
+
+#[test]
+fn an_import_cycle_is_an_error_not_a_stack_overflow() {
+    let sb = sandbox();
+    let (rt, _) = runtime(&sb);
+    let dir = TempDir::new("cycle");
+    dir.write("a.rhai", "import \"b\" as b;\nfn f() { 1 }\n");
+    dir.write("b.rhai", "import \"a\" as a;\nfn g() { 2 }\n");
+    let main = dir.write("main.rhai", "import \"a\" as a;\na::f()\n");
+    let msg = rt.run_file(&main).unwrap_err().to_string();
+    assert!(msg.contains("import cycle"), "{msg}");
+    // The failed load left nothing behind: a good module still imports.
+    dir.write("b.rhai", "fn g() { 2 }\n");
+    assert_eq!(int(&rt.run_file(&main).unwrap()), 1);
+}
+
+#[test]
+fn a_long_import_chain_is_refused_past_the_depth_limit() {
+    let sb = sandbox();
+    let (rt, _) = runtime(&sb);
+    let dir = TempDir::new("chain");
+    for i in 0..40 {
+        dir.write(&format!("m{i}.rhai"), &format!("import \"m{}\" as next;\nfn f() {{ {i} }}\n", i + 1));
+    }
+    dir.write("m40.rhai", "fn f() { 40 }\n");
+    let main = dir.write("main.rhai", "import \"m0\" as m;\nm::f()\n");
+    let msg = rt.run_file(&main).unwrap_err().to_string();
+    assert!(msg.contains("nested deeper than 32"), "{msg}");
+    // A chain within the limit loads.
+    let short = dir.write("short.rhai", "import \"m30\" as m;\nm::f()\n");
+    assert_eq!(int(&rt.run_file(&short).unwrap()), 30);
+}

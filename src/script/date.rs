@@ -1,7 +1,7 @@
 //! The script's date and duration types.
 //!
 //! - [`Date`]: a naive local date and time with second precision, years 0–9999, read in the
-//!   runtime's [`Zone`](super::Zone) (Europe/Paris by default). API dateTimes become `Date`s and go
+//!   runtime's [`Zone`] (Europe/Paris by default). API dateTimes become `Date`s and go
 //!   back to the API as XML-RPC dateTimes. Scripts see the type as `date`.
 //! - [`Span`]: a duration made of calendar months and seconds, so that `months(1)` means "the same
 //!   day next month" (clamped at the month's end: 31 January + 1 month = 28 or 29 February), while

@@ -5,6 +5,12 @@
 //! [`Runtime`](super::Runtime) also gets a wall-clock deadline and watches the runtime's
 //! [`CancelHandle`]; both are checked between operations (Rhai's `on_progress`) and while
 //! `op::wait` polls. A single API call is bounded by the HTTP timeouts instead.
+//!
+//! **Known gap (Rhai 1.27):** the size limits do not bound the *nesting depth* of values built
+//! by property or index assignment (`m[k] = v`, `n.x = m` in a loop), and Rhai walks nested
+//! values recursively, so a script that nests a few thousand levels deep can overflow the
+//! thread's stack and abort the process. Nesting arrays through literals (`a = [a]`) is caught
+//! by the array size limit. Run untrusted scripts in a separate process if that matters.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -29,7 +35,9 @@ pub struct Limits {
     pub max_string_size: usize,
     /// Most items in one array. Default 1 million.
     pub max_array_size: usize,
-    /// Most properties in one object map. Default 100,000.
+    /// Most properties in one object map. Default 100,000. Rhai 1.27 checks it when maps are
+    /// merged (`+=`, `mixin`) and returned, but not on `m[key] = value`, where only the
+    /// operation limit bounds growth.
     pub max_map_size: usize,
     /// Most modules one run may import. Default 64.
     pub max_modules: usize,

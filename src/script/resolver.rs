@@ -72,6 +72,22 @@ pub(crate) struct Resolver {
     pub(crate) base_dir: Option<PathBuf>,
 }
 
+/// The deepest chain of modules importing modules.
+pub const MAX_IMPORT_DEPTH: usize = 32;
+
+thread_local! {
+    /// The modules being loaded on this thread, outermost first (to refuse import cycles).
+    static LOADING: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+struct Loading;
+
+impl Drop for Loading {
+    fn drop(&mut self) {
+        LOADING.with(|l| l.borrow_mut().pop());
+    }
+}
+
 impl Resolver {
     fn load(
         &self,
@@ -86,6 +102,22 @@ impl Resolver {
         }
         let in_module =
             |e: Box<EvalAltResult>| Box::new(EvalAltResult::ErrorInModule(name.to_string(), e, pos));
+        let refused = LOADING.with(|l| {
+            let l = l.borrow();
+            if l.iter().any(|k| k == key) {
+                let chain: Vec<&str> = l.iter().map(String::as_str).chain([key]).collect();
+                Some(format!("import cycle: {}", chain.join(" -> ")))
+            } else if l.len() >= MAX_IMPORT_DEPTH {
+                Some(format!("imports nested deeper than {MAX_IMPORT_DEPTH} modules"))
+            } else {
+                None
+            }
+        });
+        if let Some(msg) = refused {
+            return Err(in_module(EvalAltResult::ErrorRuntime(msg.into(), pos).into()));
+        }
+        LOADING.with(|l| l.borrow_mut().push(key.to_string()));
+        let _loading = Loading;
         let mut ast = engine.compile(source).map_err(|e| in_module(e.into()))?;
         ast.set_source(key);
         let module: SharedModule =
