@@ -37,6 +37,13 @@ pub(crate) struct Host {
     pub(crate) poll_interval: Duration,
     pub(crate) xmlrpc_config: ClientConfig,
     pub(crate) xmlrpc_clients: Mutex<HashMap<String, Client>>,
+    /// Pacing and retries of every API call (shared with `gandi`).
+    pub(crate) throttle: Arc<crate::gandi::Throttle>,
+    /// Whether the host set a rate limit (otherwise bulk runs use Gandi's default).
+    pub(crate) rate_configured: AtomicBool,
+    pub(crate) on_bulk: Option<super::runtime::BulkHook>,
+    /// The exit status a script asked for (`set_exit_code`).
+    pub(crate) exit_code: Mutex<Option<i32>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -15,13 +15,16 @@ use super::modules;
 use super::plan::{CallLog, PlanEntry};
 use super::resolver::{ModuleCache, Resolver};
 use super::zone::Zone;
-use crate::gandi::{ApiKey, CallRecord, Gandi, GandiError, PRODUCTION_URL};
+use crate::gandi::{ApiKey, CallRecord, Gandi, GandiError, PRODUCTION_URL, RetryPolicy, Throttle};
 use crate::xmlrpc::ClientConfig;
 
 /// Where `print` output goes.
 pub type PrintHook = Arc<dyn Fn(&str) + Send + Sync>;
 /// Where `debug` output goes: the text, the script's source (file) and the position.
 pub type DebugHook = Arc<dyn Fn(&str, Option<&str>, Position) + Send + Sync>;
+
+/// Told about the progress of `bulk::run` (from its worker threads), e.g. to draw a progress bar.
+pub type BulkHook = Arc<dyn Fn(&crate::gandi::bulk::Event<'_>) + Send + Sync>;
 
 /// Why a [`Runtime`] could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +56,15 @@ pub struct RuntimeBuilder {
     wait_timeout: Duration,
     poll_interval: Duration,
     base_dir: Option<PathBuf>,
+    pacing: Pacing,
+}
+
+/// The builder's throttle settings.
+#[derive(Clone, Default)]
+struct Pacing {
+    rate: Option<Option<u32>>,
+    policy: RetryPolicy,
+    on_bulk: Option<BulkHook>,
 }
 
 impl fmt::Debug for RuntimeBuilder {
@@ -68,6 +80,8 @@ impl fmt::Debug for RuntimeBuilder {
             .field("wait_timeout", &self.wait_timeout)
             .field("poll_interval", &self.poll_interval)
             .field("base_dir", &self.base_dir)
+            .field("rate_limit", &self.pacing.rate)
+            .field("retry", &self.pacing.policy)
             .finish_non_exhaustive()
     }
 }
@@ -165,6 +179,29 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The most API calls per second, from every script of this runtime together (`None`: no
+    /// limit). Without this setting calls are not limited, except during `bulk::run`, which
+    /// uses Gandi's default ([`DEFAULT_RATE`](crate::gandi::throttle::DEFAULT_RATE)) unless
+    /// told otherwise.
+    pub fn rate_limit(mut self, per_second: Option<u32>) -> Self {
+        self.pacing.rate = Some(per_second);
+        self
+    }
+
+    /// What is retried: resends after rate-limit faults (any method) and of read-only calls
+    /// after transient failures (default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns
+    /// retries off).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.pacing.policy = policy;
+        self
+    }
+
+    /// Called as `bulk::run` progresses (start, each item, end), from its worker threads.
+    pub fn on_bulk(mut self, hook: impl Fn(&crate::gandi::bulk::Event<'_>) + Send + Sync + 'static) -> Self {
+        self.pacing.on_bulk = Some(Arc::new(hook));
+        self
+    }
+
     /// Builds the runtime: the client, the engine with its limits, hooks, resolver and modules.
     pub fn build(self) -> Result<Runtime, BuildError> {
         if self.poll_interval.is_zero() {
@@ -177,6 +214,8 @@ impl RuntimeBuilder {
                 Gandi::new(&self.endpoint, key, self.client_config.clone())?
             }
         };
+        let throttle = Arc::new(Throttle::new(self.pacing.rate.flatten(), self.pacing.policy));
+        gandi.set_throttle(Some(throttle.clone()));
         let calls = Arc::new(Mutex::new(CallLog::default()));
         let log = calls.clone();
         gandi.set_call_log(Some(Arc::new(move |r: &CallRecord| lock(&log).push(r.clone()))));
@@ -193,6 +232,10 @@ impl RuntimeBuilder {
             poll_interval: self.poll_interval,
             xmlrpc_config: self.client_config,
             xmlrpc_clients: Mutex::new(Default::default()),
+            throttle,
+            rate_configured: AtomicBool::new(self.pacing.rate.is_some()),
+            on_bulk: self.pacing.on_bulk,
+            exit_code: Mutex::new(None),
         });
 
         let mut engine = Engine::new();
@@ -287,6 +330,7 @@ impl Runtime {
             wait_timeout: Duration::from_secs(600),
             poll_interval: Duration::from_secs(1),
             base_dir: None,
+            pacing: Pacing::default(),
         }
     }
 
@@ -327,6 +371,23 @@ impl Runtime {
     /// is running.
     pub fn set_dry_run(&self, on: bool) {
         self.host.dry_run.store(on, Ordering::Relaxed);
+    }
+
+    /// The throttle every API call goes through (rate limit and retries); e.g.
+    /// `rt.throttle().rate_limited()` counts the rate-limit faults seen.
+    pub fn throttle(&self) -> &Arc<Throttle> {
+        &self.host.throttle
+    }
+
+    /// The exit status a script asked for with `set_exit_code(n)` (the last call wins), for
+    /// hosts that end a process after a run. `None` if no script asked.
+    pub fn exit_code(&self) -> Option<i32> {
+        *lock(&self.host.exit_code)
+    }
+
+    /// Forgets the exit status scripts asked for (before the next run).
+    pub fn clear_exit_code(&self) {
+        *lock(&self.host.exit_code) = None;
     }
 
     /// A handle that cancels the runs in progress, from any thread.

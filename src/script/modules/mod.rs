@@ -1,10 +1,11 @@
 //! The script modules, registered by name on the engine:
-//! `paas::`, `vhost::`, `op::`, `datacenter::`, `snapshot_profile::`, `gandi::`, `xmlrpc::`, and
-//! the global date functions (`now()`, `date(…)`, `days(…)`, …).
+//! `paas::`, `vhost::`, `op::`, `datacenter::`, `snapshot_profile::`, `gandi::`, `xmlrpc::`,
+//! `bulk::`, the global date functions (`now()`, `date(…)`, `days(…)`, …) and `set_exit_code`.
 //!
 //! Every network and clock function is registered volatile (never folded at compile time), with
 //! parameter information and a doc comment, and builds its errors with the call's position.
 
+mod bulk;
 mod misc;
 mod op;
 mod paas;
@@ -34,6 +35,8 @@ pub(crate) fn register_all(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_static_module("snapshot_profile", misc::snapshot_profile(host).into());
     engine.register_static_module("gandi", misc::gandi(host).into());
     engine.register_static_module("xmlrpc", misc::xmlrpc(host).into());
+    engine.register_static_module("bulk", bulk::module(host).into());
+    bulk::register_globals(engine, host);
 }
 
 /// A volatile registration with parameter info and a doc comment.
