@@ -58,3 +58,53 @@ fn renews_every_due_instance_exactly_once_under_faults_and_a_rerun_renews_nothin
     assert_eq!(env.ledger_counts("paas_vm_renew").values().sum::<usize>(), due.len());
     assert_eq!(rt.exit_code(), None);
 }
+
+#[test]
+fn a_dry_run_plans_every_due_instance_and_sends_no_mutation() {
+    let env = env(120, |_| {});
+    let (due, _) = env.split_by_window(30);
+    let rt = env.runtime_with(|b| b.dry_run(true));
+    let report = renew(&rt, r#"#{within_days: 30, duration: "12m", journal: false}"#);
+    assert_eq!(int(&report, "planned") as usize, due.len());
+    assert_eq!(int(&report, "renewed"), 0);
+    assert!(env.state().ledger.is_empty(), "a dry run must not renew anything");
+    assert!(rt.calls().iter().all(|c| c.method != "paas.renew"), "no paas.renew was sent");
+    let plan = rt.plan();
+    assert_eq!(plan.len(), due.len());
+    assert!(plan.iter().all(|p| p.method == "paas.renew" && p.summary.contains("for 12m")), "{plan:?}");
+}
+
+#[test]
+fn at_the_servers_rate_limit_nothing_is_refused_and_over_it_the_run_backs_off() {
+    // 60 due instances, a sandbox allowing 20 calls a second.
+    let env = env(300, |c| c.rate_limit = Some(20));
+    let (due, _) = env.split_by_window(30);
+    let rt = env.runtime();
+    let report = renew(&rt, r#"#{within_days: 30, duration: "12m", rate: 20, journal: false}"#);
+    assert_eq!(int(&report, "failed"), 0, "{:?}", report.get("summary"));
+    assert_eq!(int(&report, "renewed") as usize, due.len());
+    let refused = rt
+        .calls()
+        .iter()
+        .filter(|c| matches!(c.outcome, gandish::gandi::CallOutcome::Fault { code: 160_004, .. }))
+        .count();
+    assert_eq!(refused, 0, "configured at the server's rate, no call may be refused");
+    assert_eq!(rt.throttle().rate_limited(), 0);
+
+    // Misconfigured at twice the server's rate: refusals happen, the run backs off and still
+    // renews everything exactly once.
+    let env = env_again(300);
+    let (due, _) = env.split_by_window(30);
+    let rt = env.runtime();
+    let report = renew(&rt, r#"#{within_days: 30, duration: "12m", rate: 40, journal: false}"#);
+    assert_eq!(int(&report, "failed"), 0, "{:?}", report.get("summary"));
+    assert_eq!(int(&report, "renewed") as usize, due.len());
+    assert!(rt.throttle().rate_limited() > 0, "at 40/s against 20/s some calls must have been refused");
+    let counts = env.ledger_counts("paas_vm_renew");
+    assert!(due.iter().all(|id| counts.get(id) == Some(&1)), "{counts:?}");
+    assert_eq!(counts.len(), due.len());
+}
+
+fn env_again(n: usize) -> bulk_common::Env {
+    env(n, |c| c.rate_limit = Some(20))
+}
