@@ -289,15 +289,16 @@ impl Sources for ScriptSource {
                     let (_, text) = crate::script::resolver::STDLIB.iter().find(|(k, _)| *k == std)?;
                     return Some((n.to_string(), text.to_string()));
                 }
-                let path = std::path::Path::new(n);
-                let text = std::fs::read_to_string(path)
-                    .or_else(|_| std::fs::read_to_string(format!("{n}.rhai")))
-                    .ok()
-                    .or_else(|| {
-                        let dir = std::path::Path::new(self.canonical.as_deref()?).parent()?;
-                        std::fs::read_to_string(dir.join(format!("{n}.rhai"))).ok()
-                    })?;
-                Some((n.to_string(), text))
+                let mut candidates =
+                    vec![std::path::PathBuf::from(n), std::path::PathBuf::from(format!("{n}.rhai"))];
+                if let Some(dir) = self.canonical.as_deref().and_then(|c| std::path::Path::new(c).parent()) {
+                    candidates.insert(0, dir.join(format!("{n}.rhai")));
+                    candidates.insert(0, dir.join(n));
+                }
+                candidates.into_iter().find_map(|p| {
+                    let text = std::fs::read_to_string(&p).ok()?;
+                    Some((p.display().to_string(), text))
+                })
             }
         }
     }
@@ -328,7 +329,11 @@ pub fn render_error(e: &Error, sources: &dyn Sources, color: bool) -> String {
     let gutter = line_no.to_string().len();
     let pad = " ".repeat(gutter);
     let _ = writeln!(out, "{pad}{} {name}:{line_no}:{col}", st.paint("1;34", "-->"));
-    let Some(text) = found.and_then(|(_, t)| t.lines().nth(line_no - 1).map(str::to_string)) else {
+    // A syntax error at the very end points one line past the last.
+    fn line_text(t: &str, n: usize) -> Option<&str> {
+        t.lines().nth(n - 1).or((t.lines().count() + 1 == n).then_some(""))
+    }
+    let Some(text) = found.and_then(|(_, t)| line_text(&t, line_no).map(str::to_string)) else {
         return out;
     };
     let bar = st.paint("1;34", "|");

@@ -283,7 +283,9 @@ fn print_outcome(settings: &Settings, rt: &Runtime, value: Option<&Dynamic>) -> 
     let plan = render_plan(&rt.take_plan());
     if settings.json || value.is_none() {
         // Keep stdout a single JSON document (or clean after a failure): the plan goes to stderr.
-        settings.progress.eprintln(settings.redactor().apply(plan.trim_end()).as_ref());
+        if !plan.is_empty() {
+            settings.progress.eprintln(settings.redactor().apply(plan.trim_end()).as_ref());
+        }
     } else {
         print_stdout(settings, &plan)?;
     }
@@ -360,7 +362,6 @@ pub fn eval(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
 
 /// Runs a script file once for the watcher, with `ARGS` (shared with [`run`]); returns the
 /// outcome and the text to show for an error.
-#[allow(dead_code)] // used by the watcher (next commit)
 pub(crate) fn run_once(
     rt: &Runtime,
     settings: &Settings,
