@@ -139,7 +139,7 @@ impl Filter {
                 _ => path.to_path_buf(),
             },
         };
-        if self.files.iter().any(|f| *f == path) {
+        if self.files.contains(&path) {
             return true;
         }
         path.extension().is_some_and(|e| e == "rhai") && self.dirs.iter().any(|d| path.starts_with(d))
