@@ -34,10 +34,13 @@ fn recording(
 fn reads_are_not_asked_about_and_changes_are() {
     let sb = sandbox();
     let (rt, asked) = recording(&sb, |_| true);
-    eval(&rt, "paas::list(); paas::info(1); paas::count(); vhost::list(); gandi::invoke(\"paas.info\", [1])");
+    let _ = eval(
+        &rt,
+        "paas::list(); paas::info(1); paas::count(); vhost::list(); gandi::invoke(\"paas.info\", [1])",
+    );
     assert!(asked.lock().unwrap().is_empty(), "{:?}", asked.lock().unwrap());
 
-    eval(&rt, r#"paas::renew(1, "12m"); paas::restart(1); gandi::invoke("paas.restart", [1])"#);
+    let _ = eval(&rt, r#"paas::renew(1, "12m"); paas::restart(1); gandi::invoke("paas.restart", [1])"#);
     let asked = asked.lock().unwrap().clone();
     let seen: Vec<(&str, &str, Option<i64>)> =
         asked.iter().map(|m| (m.function.as_str(), m.method.as_str(), m.instance)).collect();
@@ -84,13 +87,13 @@ fn dry_run_does_not_ask_and_the_hook_can_be_replaced() {
     let sb = sandbox();
     let (rt, asked) = recording(&sb, |_| false);
     rt.set_dry_run(true);
-    eval(&rt, "paas::delete(1)");
+    let _ = eval(&rt, "paas::delete(1)");
     assert!(asked.lock().unwrap().is_empty(), "nothing is sent in dry-run, so nothing is asked");
     rt.set_dry_run(false);
     assert!(rt.eval("paas::restart(1)").is_err());
     assert_eq!(asked.lock().unwrap().len(), 1);
 
     rt.set_confirm(None);
-    eval(&rt, "paas::restart(1)");
+    let _ = eval(&rt, "paas::restart(1)");
     assert_eq!(asked.lock().unwrap().len(), 1, "the removed hook is not asked");
 }
