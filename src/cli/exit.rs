@@ -18,6 +18,8 @@ pub enum Exit {
     Fault,
     /// 4: a transport or protocol error: connection, TLS, HTTP status, timeout, malformed reply.
     Transport,
+    /// 130: interrupted by Ctrl-C (128 + SIGINT).
+    Interrupted,
 }
 
 impl Exit {
@@ -29,6 +31,7 @@ impl Exit {
             Exit::Usage => 2,
             Exit::Fault => 3,
             Exit::Transport => 4,
+            Exit::Interrupted => 130,
         }
     }
 }
@@ -85,8 +88,9 @@ mod tests {
 
     #[test]
     fn codes_are_the_documented_ones() {
-        let all = [Exit::Success, Exit::Failure, Exit::Usage, Exit::Fault, Exit::Transport];
-        assert_eq!(all.map(Exit::code), [0, 1, 2, 3, 4]);
+        let all =
+            [Exit::Success, Exit::Failure, Exit::Usage, Exit::Fault, Exit::Transport, Exit::Interrupted];
+        assert_eq!(all.map(Exit::code), [0, 1, 2, 3, 4, 130]);
     }
 
     #[test]

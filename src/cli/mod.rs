@@ -9,7 +9,9 @@
 pub mod args;
 pub mod call;
 pub mod exit;
+pub mod interrupt;
 pub mod redact;
+pub mod repl;
 pub mod sandbox;
 
 use std::ffi::OsString;
