@@ -19,9 +19,11 @@ pub mod args;
 pub mod call;
 pub mod config;
 pub mod exit;
+pub mod interrupt;
 pub mod progress;
 pub mod redact;
 pub mod render;
+pub mod repl;
 pub mod run;
 pub mod sandbox;
 pub mod settings;
@@ -111,15 +113,23 @@ where
     }
 }
 
-/// WIRING POINT (repl): `gandish repl` and a bare `gandish` on a terminal. The REPL is built on
-/// branch `repl` as `cli::repl::run(runtime, options) -> Exit`; once merged, this builds the
-/// runtime with [`settings::runtime`] and calls it.
+/// `gandish repl`, and a bare `gandish` on a terminal: the REPL of [`repl`] on a runtime built
+/// from the settings (the embedded sandbox, if any, lives as long as `settings`).
 fn repl(settings: &Settings) -> Exit {
-    let _ = settings;
-    report(
-        &Redactor::new(),
-        &CliError::failure("the REPL is not part of this build yet; use `gandish run` or `gandish eval`"),
-    )
+    let rt = match settings::runtime(settings) {
+        Ok(rt) => rt,
+        Err(e) => return report(&settings.redactor(), &e),
+    };
+    let interactive = io::stdin().is_terminal();
+    let opts = repl::ReplOptions {
+        json: settings.json,
+        dry_run: settings.dry_run,
+        color: settings.color && interactive && io::stdout().is_terminal(),
+        yes: settings.yes,
+        history: None,
+        interactive,
+    };
+    repl::run(rt, opts)
 }
 
 /// Prints a command's stdout text, or its error.

@@ -13,6 +13,7 @@ use clap::Args;
 use rhai::{AST, Dynamic, Engine, Map, Scope};
 
 use super::exit::{CliError, Exit, script_exit};
+use super::interrupt;
 use super::render::{ScriptSource, render_error, render_plan, render_value, to_json};
 use super::settings::{Settings, runtime};
 use crate::Runtime;
@@ -128,19 +129,24 @@ pub fn parse_args(args: &[String]) -> Result<Map, CliError> {
     Ok(map)
 }
 
-/// Sets up Ctrl-C (and SIGTERM) to cancel the runtime's runs; a second one exits 130 at once.
-/// Returns the flag telling whether it happened. Only the first call in a process installs it.
-pub fn install_interrupt(rt: &Runtime) -> Arc<AtomicBool> {
+/// Sets up Ctrl-C (and SIGTERM) to cancel the runtime's runs (through [`interrupt`]); a second
+/// one exits 130 at once. Returns the flag telling whether it happened, and the guard keeping the
+/// hook registered.
+pub fn install_interrupt(rt: &Runtime) -> (Arc<AtomicBool>, interrupt::HookGuard) {
     let flag = Arc::new(AtomicBool::new(false));
+    if let Err(e) = interrupt::install() {
+        eprintln!("warning: {e}");
+    }
     let cancel = rt.cancel_handle();
     let f = flag.clone();
-    let _ = ctrlc::set_handler(move || {
+    let guard = interrupt::on_interrupt(move || {
         if f.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+            return false; // the second one: exit now
         }
         cancel.cancel();
+        true
     });
-    flag
+    (flag, guard)
 }
 
 /// An exclusive lock held until dropped.
@@ -312,7 +318,7 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
     let map = parse_args(&args.args)?;
     let _lock = args.lock.as_deref().map(acquire_lock).transpose()?;
     let rt = runtime(settings)?;
-    let interrupted = install_interrupt(&rt);
+    let (interrupted, _hook) = install_interrupt(&rt);
     let started = Instant::now();
     let mut scope = Scope::new();
     scope.push("ARGS", map);
@@ -345,7 +351,7 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
 /// `gandish eval`.
 pub fn eval(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
     let rt = runtime(settings)?;
-    let interrupted = install_interrupt(&rt);
+    let (interrupted, _hook) = install_interrupt(&rt);
     let started = Instant::now();
     let (src, result) = execute(&rt, &Script::Text(args.expr.clone()), &mut Scope::new());
     settings.progress.finish();

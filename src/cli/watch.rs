@@ -23,6 +23,7 @@ use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
 use rhai::Map;
 
 use super::exit::{CliError, Exit};
+use super::interrupt;
 use super::run::{parse_args, run_once};
 use super::settings::{Settings, runtime};
 use crate::Runtime;
@@ -228,19 +229,22 @@ pub fn run(args: &WatchArgs, settings: &Settings) -> Result<Exit, CliError> {
     }
 
     let interrupted = Arc::new(AtomicBool::new(false));
-    {
+    if let Err(e) = interrupt::install() {
+        settings.progress.eprintln(&format!("warning: {e}"));
+    }
+    let _hook = {
         let tx = tx.clone();
         let cancel = rt.cancel_handle();
         let flag = interrupted.clone();
-        let _ = ctrlc::set_handler(move || {
+        interrupt::on_interrupt(move || {
             if flag.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
+                return false; // the second one: exit now
             }
             cancel.cancel();
             let _ = tx.send(Msg::Interrupt);
-        });
-    }
-
+            true
+        })
+    };
     let note = |s: &str| {
         if !settings.quiet {
             settings.progress.eprintln(s);

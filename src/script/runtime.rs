@@ -3,11 +3,12 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rhai::{AST, Dynamic, Engine, FuncArgs, OptimizationLevel, Position, Scope};
 
+use super::confirm::{ConfirmHook, Mutation};
 use super::error::Error;
 use super::host::{Clock, Host, lock, system_clock};
 use super::limits::{self, CancelHandle, Limits, RunGuard};
@@ -72,6 +73,7 @@ pub struct RuntimeBuilder {
     wait_timeout: Duration,
     poll_interval: Duration,
     base_dir: Option<PathBuf>,
+    confirm: Option<ConfirmHook>,
 }
 
 impl fmt::Debug for RuntimeBuilder {
@@ -87,6 +89,7 @@ impl fmt::Debug for RuntimeBuilder {
             .field("wait_timeout", &self.wait_timeout)
             .field("poll_interval", &self.poll_interval)
             .field("base_dir", &self.base_dir)
+            .field("confirm", &self.confirm.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -197,6 +200,13 @@ impl RuntimeBuilder {
         self
     }
 
+    /// A hook asked before each change a script would send (see [`confirm`](super::confirm)):
+    /// `false` declines it. Not asked in dry-run mode. Default: none, every change is sent.
+    pub fn confirm(mut self, hook: impl Fn(&Mutation) -> bool + Send + Sync + 'static) -> Self {
+        self.confirm = Some(Arc::new(hook));
+        self
+    }
+
     /// Builds the runtime: the client, the engine with its limits, hooks, resolver and modules.
     pub fn build(self) -> Result<Runtime, BuildError> {
         if self.poll_interval.is_zero() {
@@ -232,6 +242,7 @@ impl RuntimeBuilder {
             on_wait: self.on_wait,
             xmlrpc_config: self.client_config,
             xmlrpc_clients: Mutex::new(Default::default()),
+            confirm: RwLock::new(self.confirm),
         });
 
         let mut engine = Engine::new();
@@ -328,6 +339,7 @@ impl Runtime {
             wait_timeout: Duration::from_secs(600),
             poll_interval: Duration::from_secs(1),
             base_dir: None,
+            confirm: None,
         }
     }
 
@@ -368,6 +380,13 @@ impl Runtime {
     /// is running.
     pub fn set_dry_run(&self, on: bool) {
         self.host.dry_run.store(on, Ordering::Relaxed);
+    }
+
+    /// Installs (or with `None` removes) the hook asked before each change a script would send
+    /// (see [`confirm`](super::confirm)); it applies from the next change, also in a script that
+    /// is running.
+    pub fn set_confirm(&self, hook: Option<ConfirmHook>) {
+        *self.host.confirm.write().unwrap_or_else(|e| e.into_inner()) = hook;
     }
 
     /// A handle that cancels the runs in progress, from any thread.
