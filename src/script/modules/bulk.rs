@@ -110,7 +110,7 @@ pub(super) fn register_globals(engine: &mut rhai::Engine, host: &Arc<Host>) {
     super::registration(
         "set_exit_code",
         &["code: i64", "()"],
-        "Asks the host to end with this exit status after the run (0–255), e.g. `set_exit_code(1)` when some\nitems of a bulk run failed. The run itself goes on.",
+        "Asks the host to end with a failure status after the run (0–255; `gandish run` exits 1 for any\nnon-zero code), e.g. `set_exit_code(1)` when some items of a bulk run failed. The run itself goes on.",
     )
     .register_into_engine(engine, move |ctx: NativeCallContext, code: i64| -> Res<()> {
         if !(0..=255).contains(&code) {
