@@ -99,6 +99,22 @@ impl Env {
         )
     }
 
+    /// [`split_by_window`](Self::split_by_window) for a sandbox on the system clock.
+    pub fn split_by_window_now(&self, days: i64) -> (Vec<i64>, Vec<i64>) {
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        self.split_at(Zone::EUROPE_PARIS.to_local(now) + days * 86_400)
+    }
+
+    fn split_at(&self, cutoff: i64) -> (Vec<i64>, Vec<i64>) {
+        let st = self.state();
+        let (mut due, mut rest) = (vec![], vec![]);
+        for i in st.instances.values() {
+            if i.date_end <= cutoff { due.push(i.id) } else { rest.push(i.id) }
+        }
+        (due, rest)
+    }
+
     /// A runtime for this sandbox with the sandbox's clock, short waits and no output.
     pub fn runtime(&self) -> Runtime {
         self.runtime_with(|b| b)

@@ -119,7 +119,7 @@ impl Task {
     /// The operation types the call creates (what reconciliation looks for).
     pub fn op_types(&self) -> &'static [&'static str] {
         match self.action {
-            Action::Renew { .. } => &["paas_vm_renew"],
+            Action::Renew { .. } => &["paas_vm_renew", "paas_disk_renew"],
             Action::Update { .. } => &["paas_vm_update", "paas_disk_update"],
         }
     }
