@@ -81,9 +81,8 @@ pub fn run(gandi: &Gandi, tasks: &[Task], opts: &Options<'_>) -> Result<Vec<Item
         && failed == 0
         && opts.wait
     {
-        for r in &results {
-            let _ = j.resolved(&shared_key(&gandi, &r.key), "run complete");
-        }
+        let keys: Vec<String> = results.iter().map(|r| shared_key(&gandi, &r.key)).collect();
+        let _ = j.resolved_all(keys.iter().map(String::as_str), "run complete");
     }
     if let Some(p) = opts.progress {
         p(&Event::Finished { label: &opts.label, total: tasks.len(), failed, elapsed: started.elapsed() });

@@ -1,8 +1,9 @@
 //! [`Journal`]: the durable record of a bulk run's intents and outcomes, so a run that crashed
 //! can be rerun without repeating or losing work.
 //!
-//! One JSON object per line, appended and flushed to disk (`fsync`) before the call it
-//! announces is sent:
+//! One JSON object per line, appended; an intent is flushed to disk (`fsync`) before the call it
+//! announces is sent (outcomes ride along with the next flush: one lost in a crash is found
+//! again by reconciling its intent):
 //!
 //! ```text
 //! {"t":1705320000,"key":"http://…/ renew 12 12m from 20240201T00:00:00","ev":"intent","mark":1041}
@@ -222,16 +223,62 @@ impl Journal {
         Ok(())
     }
 
-    /// Writes one line and returns once it is on disk (sharing flushes with concurrent writers).
+    /// [`resolved`](Self::resolved) for many keys at once, with one flush.
+    pub fn resolved_all<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k str>,
+        note: &str,
+    ) -> Result<(), JournalError> {
+        let t = now_secs();
+        let note: String = note.chars().take(500).collect();
+        let mut lines = Vec::new();
+        let mut done = Vec::new();
+        for key in keys {
+            lines.push(Line {
+                t,
+                key: key.into(),
+                ev: "resolved".into(),
+                mark: None,
+                ops: vec![],
+                note: Some(note.clone()),
+            });
+            done.push(key.to_string());
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
+        self.append_lines(&lines, false)?;
+        let mut known = lock(&self.known);
+        for k in done {
+            known.remove(&k);
+        }
+        Ok(())
+    }
+
+    /// Writes one line; an intent returns only once it is on disk.
     fn append(&self, line: Line) -> Result<(), JournalError> {
+        let durable = line.ev == "intent";
+        self.append_lines(std::slice::from_ref(&line), durable)
+    }
+
+    /// Writes lines; with `durable`, returns once they are on disk (sharing flushes with
+    /// concurrent writers). Only intents need that: an outcome lost in a crash is found again by
+    /// reconciling its intent, while a call sent without its intent on disk could be repeated.
+    fn append_lines(&self, lines: &[Line], durable: bool) -> Result<(), JournalError> {
         let io = |source| JournalError::Io { path: self.path.clone(), source };
-        let mut text = serde_json::to_string(&line).map_err(|e| io(std::io::Error::other(e)))?;
-        text.push('\n');
+        let mut text = String::new();
+        for line in lines {
+            text.push_str(&serde_json::to_string(line).map_err(|e| io(std::io::Error::other(e)))?);
+            text.push('\n');
+        }
         let mut st = lock(&self.sync);
         // One write of the whole line on an append-mode file: lines never interleave.
         (&*self.file).write_all(text.as_bytes()).map_err(io)?;
         st.written += 1;
         let mine = st.written;
+        if !durable {
+            return Ok(());
+        }
         loop {
             if st.synced >= mine {
                 return match &st.failed {
