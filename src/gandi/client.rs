@@ -11,6 +11,7 @@ use super::error::GandiError;
 use super::fault::ApiFault;
 use super::key::{ApiKey, REDACTED};
 use super::params::{CreateParams, RenewParams, UpdateParams, VhostCreateParams, redact_passwords};
+use super::throttle::Throttle;
 use super::types::{
     ApiRecord, Datacenter, DnsEntries, DryRunError, Instance, InstanceInfo, OpStep, Operation, PaasType,
     Snapshot, SnapshotProfile, Version, Vhost,
@@ -148,6 +149,7 @@ pub struct Gandi {
     client: Client,
     key: ApiKey,
     hook: Option<CallHook>,
+    throttle: Option<Arc<Throttle>>,
 }
 
 impl fmt::Debug for Gandi {
@@ -156,6 +158,7 @@ impl fmt::Debug for Gandi {
             .field("url", &self.client.url())
             .field("key", &self.key)
             .field("call_log", &self.hook.is_some())
+            .field("throttle", &self.throttle)
             .finish()
     }
 }
@@ -174,12 +177,30 @@ impl Gandi {
     /// nothing is sent.
     pub fn new(url: &str, key: impl Into<ApiKey>, config: ClientConfig) -> Result<Gandi, GandiError> {
         let client = Client::new(url, config).map_err(GandiError::Setup)?;
-        Ok(Gandi { client, key: key.into(), hook: None })
+        Ok(Gandi { client, key: key.into(), hook: None, throttle: None })
     }
 
     /// A client over an existing XML-RPC client (sharing its connection pool).
     pub fn with_client(client: Client, key: impl Into<ApiKey>) -> Gandi {
-        Gandi { client, key: key.into(), hook: None }
+        Gandi { client, key: key.into(), hook: None, throttle: None }
+    }
+
+    /// Paces and retries every call through `throttle` (see [`Throttle`]): rate limit, resends
+    /// after rate-limit faults, and resends of read-only calls after transient failures.
+    /// Clones share it.
+    pub fn with_throttle(mut self, throttle: Arc<Throttle>) -> Gandi {
+        self.throttle = Some(throttle);
+        self
+    }
+
+    /// Sets or removes the throttle.
+    pub fn set_throttle(&mut self, throttle: Option<Arc<Throttle>>) {
+        self.throttle = throttle;
+    }
+
+    /// The throttle, if one is installed.
+    pub fn throttle(&self) -> Option<&Arc<Throttle>> {
+        self.throttle.as_ref()
     }
 
     /// Sets the call log hook (see [`CallRecord`]).
@@ -218,11 +239,34 @@ impl Gandi {
         let mut full = Vec::with_capacity(params.len() + 1);
         full.push(Value::from(self.key.expose()));
         full.extend(params);
-        let (result, stats) = self.client.call_with_stats(method, &full);
+        let Some(throttle) = &self.throttle else { return self.send(method, &full) };
+        let (mut rate_attempts, mut read_attempts) = (0, 0);
+        loop {
+            throttle.limiter.acquire();
+            let result = self.send(method, &full);
+            match &result {
+                Ok(_) => throttle.limiter.succeeded(),
+                Err(e) => {
+                    if let Some(pause) =
+                        throttle.after_error(method, e, &mut rate_attempts, &mut read_attempts)
+                    {
+                        std::thread::sleep(pause);
+                        continue;
+                    }
+                }
+            }
+            return result;
+        }
+    }
+
+    /// One call with the full params (key first), logged to the hook.
+    fn send(&self, method: &str, full: &[Value]) -> Result<Value, GandiError> {
+        let (result, stats) = self.client.call_with_stats(method, full);
         let result = result.map_err(|e| self.error(method, e));
         if let Some(hook) = &self.hook {
-            full[0] = Value::from(REDACTED);
-            for p in full.iter_mut().skip(1) {
+            let mut shown = full.to_vec();
+            shown[0] = Value::from(REDACTED);
+            for p in shown.iter_mut().skip(1) {
                 redact_passwords(p);
                 self.redact_key_in(p);
             }
@@ -233,7 +277,7 @@ impl Gandi {
             };
             hook(&CallRecord {
                 method: method.to_owned(),
-                params: full,
+                params: shown,
                 duration: stats.duration,
                 request_bytes: stats.request_bytes,
                 response_bytes: stats.response_bytes,

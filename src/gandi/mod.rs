@@ -54,11 +54,13 @@
 //! # Ok::<(), gandish::gandi::GandiError>(())
 //! ```
 
+pub mod bulk;
 mod client;
 mod error;
 mod fault;
 mod key;
 pub mod params;
+pub mod throttle;
 pub mod types;
 
 pub use client::{
@@ -68,6 +70,7 @@ pub use error::GandiError;
 pub use fault::{ApiFault, Qualification};
 pub use key::{ApiKey, REDACTED};
 pub use params::{CreateParams, Password, RenewParams, UpdateParams, VhostCreateParams};
+pub use throttle::{RateLimiter, RetryPolicy, Throttle};
 pub use types::{
     ApiRecord, Datacenter, DatacenterRef, DnsEntries, DryRunError, GraphUrls, Instance, InstanceInfo, OpStep,
     Operation, Owner, PaasType, Server, Snapshot, SnapshotProfile, SnapshotSchedule, Version, Vhost,

@@ -10,6 +10,7 @@
 //! | `"operation"` | `id`, `type`, `step`, `last_error` | `op::wait`: an operation ended in ERROR, CANCEL or SUPPORT |
 //! | `"wait_timeout"` | `pending` (ids) | `op::wait`: operations still pending at its timeout |
 //! | `"argument"` | `function` | a bad argument (wrong type, missing `id`, a value the API cannot carry) |
+//! | `"declined"` | `function`, `method` | the host's confirmation hook declined a change ([`confirm`](super::confirm)); nothing was sent |
 //!
 //! All of them are catchable with `try { … } catch (e) { … }`. Cancellation, the wall-clock
 //! timeout and the engine limits are not catchable.

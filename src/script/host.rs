@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
+use super::confirm::{ConfirmHook, Mutation};
 use super::limits::CancelHandle;
 use super::plan::{CallLog, PlanEntry};
 use super::zone::Zone;
@@ -35,8 +36,17 @@ pub(crate) struct Host {
     pub(crate) cancel: CancelHandle,
     pub(crate) wait_timeout: Duration,
     pub(crate) poll_interval: Duration,
+    pub(crate) on_wait: Option<super::runtime::WaitHook>,
     pub(crate) xmlrpc_config: ClientConfig,
     pub(crate) xmlrpc_clients: Mutex<HashMap<String, Client>>,
+    /// Pacing and retries of every API call (shared with `gandi`).
+    pub(crate) throttle: Arc<crate::gandi::Throttle>,
+    /// Whether the host set a rate limit (otherwise bulk runs use Gandi's default).
+    pub(crate) rate_configured: AtomicBool,
+    pub(crate) on_bulk: Option<super::runtime::BulkHook>,
+    /// The exit status a script asked for (`set_exit_code`).
+    pub(crate) exit_code: Mutex<Option<i32>>,
+    pub(crate) confirm: RwLock<Option<ConfirmHook>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -46,6 +56,12 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Host {
     pub(crate) fn dry_run(&self) -> bool {
         self.dry_run.load(Ordering::Relaxed)
+    }
+
+    /// Asks the confirmation hook, if any, about a change; `true` means send it.
+    pub(crate) fn confirm(&self, m: &Mutation) -> bool {
+        let hook = self.confirm.read().unwrap_or_else(|e| e.into_inner()).clone();
+        hook.is_none_or(|h| h(m))
     }
 
     pub(crate) fn now_local(&self) -> i64 {

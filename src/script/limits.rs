@@ -222,6 +222,40 @@ pub(crate) fn check(cancel: &CancelHandle, check_clock: bool) -> Option<Stop> {
     })
 }
 
+/// The stop conditions of the run on this thread, carried to other threads (bulk workers):
+/// cancellation of `cancel` since the run began, and the run's deadline.
+#[derive(Clone, Debug)]
+pub(crate) struct Watch {
+    generation: Arc<AtomicU64>,
+    since: Option<u64>,
+    deadline: Option<(Instant, Duration)>,
+}
+
+impl Watch {
+    /// The current run's conditions (none if this thread runs no script of this runtime:
+    /// then only a cancel from now on stops it).
+    pub(crate) fn current(cancel: &CancelHandle) -> Watch {
+        let id = Arc::as_ptr(&cancel.generation) as usize;
+        let run = RUNS.with(|r| r.borrow().last().filter(|s| s.handle_id == id).copied());
+        Watch {
+            generation: cancel.generation.clone(),
+            since: Some(run.map_or(cancel.current(), |r| r.generation)),
+            deadline: run.and_then(|r| r.deadline),
+        }
+    }
+
+    /// Whether the run must stop.
+    pub(crate) fn stop(&self) -> Option<Stop> {
+        if self.since.is_some_and(|g| self.generation.load(Ordering::SeqCst) != g) {
+            return Some(Stop::Cancelled);
+        }
+        match self.deadline {
+            Some((at, limit)) if Instant::now() >= at => Some(Stop::TimedOut(limit)),
+            _ => None,
+        }
+    }
+}
+
 /// Installs the `on_progress` watcher: cancellation at every operation, the clock every 256.
 pub(crate) fn install_watch(engine: &mut Engine, cancel: CancelHandle) {
     engine.on_progress(move |ops| check(&cancel, ops % 256 == 0).map(Stop::token));

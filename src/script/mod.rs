@@ -39,12 +39,17 @@
 //! `#{method, args, summary}`. `paas::create` and `vhost::create` still ask Gandi's
 //! `'--dry-run'` validation and keep its answer in `errors`. Reads still happen.
 //!
+//! **Confirmation** ([`RuntimeBuilder::confirm`], [`Runtime::set_confirm`]): a host hook is
+//! asked before each change is sent (the REPL asks the user before a delete); a declined change
+//! fails with a catchable `#{kind: "declined", …}` and nothing is sent.
+//!
 //! **Limits** ([`Limits`]) are set explicitly, the same in debug and release; a wall-clock
 //! timeout and a [`CancelHandle`] stop runaway scripts between operations.
 //!
 //! **Imports**: `import "std/util" as util;` loads the bundled `stdlib/util.rhai`; other paths
 //! resolve against the importing script's folder ([`resolver`]).
 
+pub mod confirm;
 pub mod convert;
 pub mod date;
 pub mod display;
@@ -57,11 +62,14 @@ pub mod resolver;
 pub mod runtime;
 pub mod zone;
 
+pub use confirm::{ConfirmHook, Mutation};
 pub use date::{Date, DateError, Span};
 pub use error::Error;
 pub use host::Clock;
 pub use limits::{CancelHandle, Limits};
 pub use plan::PlanEntry;
 pub use resolver::ModuleCache;
-pub use runtime::{BuildError, DebugHook, PrintHook, Runtime, RuntimeBuilder};
+pub use runtime::{
+    BuildError, BulkHook, CallHook, DebugHook, PrintHook, Runtime, RuntimeBuilder, WaitEvent, WaitHook,
+};
 pub use zone::{Zone, ZoneError};

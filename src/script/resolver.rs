@@ -5,6 +5,10 @@
 //!   folder of the importing script (or, for code that is not from a file, the runtime's base
 //!   folder, by default the current directory).
 //!
+//! A module's code sees a constant `ARGS` set to `()` (a script run from the command line gets
+//! the map of its `key=value` arguments instead), so a bundled script can be both a library and
+//! a command: `if type_of(ARGS) == "map" { main(ARGS) }`.
+//!
 //! Compiled modules are cached; [`ModuleCache::clear`] drops them (for a file watcher).
 //! A module's top-level statements run once, when it is first loaded.
 
@@ -13,14 +17,20 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rhai::module_resolvers::ModuleResolver;
-use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
+use rhai::{Dynamic, Engine, EvalAltResult, Module, Position, Scope, Shared};
 
 type SharedModule = Shared<Module>;
 
 use super::host::lock;
 
 /// The bundled library: `(name, source)`.
-pub const STDLIB: &[(&str, &str)] = &[("util", include_str!("../../stdlib/util.rhai"))];
+pub const STDLIB: &[(&str, &str)] = &[
+    ("util", include_str!("../../stdlib/util.rhai")),
+    ("renew", include_str!("../../stdlib/renew.rhai")),
+    ("resize", include_str!("../../stdlib/resize.rhai")),
+    ("expiring", include_str!("../../stdlib/expiring.rhai")),
+    ("inventory", include_str!("../../stdlib/inventory.rhai")),
+];
 
 /// The names of the bundled modules (`std/NAME`).
 pub fn stdlib_names() -> impl Iterator<Item = &'static str> {
@@ -118,10 +128,14 @@ impl Resolver {
         }
         LOADING.with(|l| l.borrow_mut().push(key.to_string()));
         let _loading = Loading;
-        let mut ast = engine.compile(source).map_err(|e| in_module(e.into()))?;
+        // A module sees `ARGS` as `()`; a script run from the command line gets the map of its
+        // key=value arguments. So one file can be a library and a command:
+        // `if type_of(ARGS) == "map" { main(ARGS) }`.
+        let mut scope = Scope::new();
+        scope.push_constant("ARGS", Dynamic::UNIT);
+        let mut ast = engine.compile_with_scope(&scope, source).map_err(|e| in_module(e.into()))?;
         ast.set_source(key);
-        let module: SharedModule =
-            Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?.into();
+        let module: SharedModule = Module::eval_ast_as_new(scope, &ast, engine).map_err(in_module)?.into();
         lock(&self.cache.0.modules).insert(key.to_string(), module.clone());
         Ok(module)
     }

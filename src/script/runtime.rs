@@ -3,11 +3,12 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rhai::{AST, Dynamic, Engine, FuncArgs, OptimizationLevel, Position, Scope};
 
+use super::confirm::{ConfirmHook, Mutation};
 use super::error::Error;
 use super::host::{Clock, Host, lock, system_clock};
 use super::limits::{self, CancelHandle, Limits, RunGuard};
@@ -15,13 +16,33 @@ use super::modules;
 use super::plan::{CallLog, PlanEntry};
 use super::resolver::{ModuleCache, Resolver};
 use super::zone::Zone;
-use crate::gandi::{ApiKey, CallRecord, Gandi, GandiError, PRODUCTION_URL};
+use crate::gandi::{ApiKey, CallRecord, Gandi, GandiError, PRODUCTION_URL, RetryPolicy, Throttle};
 use crate::xmlrpc::ClientConfig;
 
 /// Where `print` output goes.
 pub type PrintHook = Arc<dyn Fn(&str) + Send + Sync>;
 /// Where `debug` output goes: the text, the script's source (file) and the position.
 pub type DebugHook = Arc<dyn Fn(&str, Option<&str>, Position) + Send + Sync>;
+/// Told about every API call after it ends (method, params with the key redacted, duration,
+/// bytes, outcome), e.g. for a `--trace` log.
+pub type CallHook = crate::gandi::CallHook;
+/// Told what `op::wait` is doing, e.g. to draw a progress bar.
+pub type WaitHook = Arc<dyn Fn(WaitEvent<'_>) + Send + Sync>;
+
+/// What `op::wait` reports to a [`WaitHook`].
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum WaitEvent<'a> {
+    /// A wait for these operation ids begins.
+    Started(&'a [i64]),
+    /// An operation was polled (after each `operation.info`).
+    Polled(&'a crate::gandi::Operation),
+    /// The wait ended (done, failed, timed out or cancelled).
+    Finished,
+}
+
+/// Told about the progress of `bulk::run` (from its worker threads), e.g. to draw a progress bar.
+pub type BulkHook = Arc<dyn Fn(&crate::gandi::bulk::Event<'_>) + Send + Sync>;
 
 /// Why a [`Runtime`] could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +71,21 @@ pub struct RuntimeBuilder {
     clock: Option<Clock>,
     on_print: Option<PrintHook>,
     on_debug: Option<DebugHook>,
+    on_call: Option<CallHook>,
+    on_wait: Option<WaitHook>,
     wait_timeout: Duration,
     poll_interval: Duration,
     base_dir: Option<PathBuf>,
+    confirm: Option<ConfirmHook>,
+    pacing: Pacing,
+}
+
+/// The builder's throttle settings.
+#[derive(Clone, Default)]
+struct Pacing {
+    rate: Option<Option<u32>>,
+    policy: RetryPolicy,
+    on_bulk: Option<BulkHook>,
 }
 
 impl fmt::Debug for RuntimeBuilder {
@@ -68,6 +101,9 @@ impl fmt::Debug for RuntimeBuilder {
             .field("wait_timeout", &self.wait_timeout)
             .field("poll_interval", &self.poll_interval)
             .field("base_dir", &self.base_dir)
+            .field("rate_limit", &self.pacing.rate)
+            .field("retry", &self.pacing.policy)
+            .field("confirm", &self.confirm.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -150,6 +186,19 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Called after every API call the scripts make (also in dry-run reads), with the key and
+    /// passwords redacted: for a trace log.
+    pub fn on_call(mut self, hook: impl Fn(&CallRecord) + Send + Sync + 'static) -> Self {
+        self.on_call = Some(Arc::new(hook));
+        self
+    }
+
+    /// Called when `op::wait` starts, polls and ends: for progress display.
+    pub fn on_wait(mut self, hook: impl Fn(WaitEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.on_wait = Some(Arc::new(hook));
+        self
+    }
+
     /// How long `op::wait` waits by default (600 s) and how often it polls (1 s).
     pub fn wait(mut self, timeout: Duration, poll_interval: Duration) -> Self {
         self.wait_timeout = timeout;
@@ -165,6 +214,36 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The most API calls per second, from every script of this runtime together (`None`: no
+    /// limit). Without this setting calls are not limited, except during `bulk::run`, which
+    /// uses Gandi's default ([`DEFAULT_RATE`](crate::gandi::throttle::DEFAULT_RATE)) unless
+    /// told otherwise.
+    pub fn rate_limit(mut self, per_second: Option<u32>) -> Self {
+        self.pacing.rate = Some(per_second);
+        self
+    }
+
+    /// What is retried: resends after rate-limit faults (any method) and of read-only calls
+    /// after transient failures (default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns
+    /// retries off).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.pacing.policy = policy;
+        self
+    }
+
+    /// Called as `bulk::run` progresses (start, each item, end), from its worker threads.
+    pub fn on_bulk(mut self, hook: impl Fn(&crate::gandi::bulk::Event<'_>) + Send + Sync + 'static) -> Self {
+        self.pacing.on_bulk = Some(Arc::new(hook));
+        self
+    }
+
+    /// A hook asked before each change a script would send (see [`confirm`](super::confirm)):
+    /// `false` declines it. Not asked in dry-run mode. Default: none, every change is sent.
+    pub fn confirm(mut self, hook: impl Fn(&Mutation) -> bool + Send + Sync + 'static) -> Self {
+        self.confirm = Some(Arc::new(hook));
+        self
+    }
+
     /// Builds the runtime: the client, the engine with its limits, hooks, resolver and modules.
     pub fn build(self) -> Result<Runtime, BuildError> {
         if self.poll_interval.is_zero() {
@@ -177,9 +256,17 @@ impl RuntimeBuilder {
                 Gandi::new(&self.endpoint, key, self.client_config.clone())?
             }
         };
+        let throttle = Arc::new(Throttle::new(self.pacing.rate.flatten(), self.pacing.policy));
+        gandi.set_throttle(Some(throttle.clone()));
         let calls = Arc::new(Mutex::new(CallLog::default()));
         let log = calls.clone();
-        gandi.set_call_log(Some(Arc::new(move |r: &CallRecord| lock(&log).push(r.clone()))));
+        let user_hook = self.on_call;
+        gandi.set_call_log(Some(Arc::new(move |r: &CallRecord| {
+            lock(&log).push(r.clone());
+            if let Some(h) = &user_hook {
+                h(r);
+            }
+        })));
         let cancel = CancelHandle::default();
         let host = Arc::new(Host {
             gandi,
@@ -191,8 +278,14 @@ impl RuntimeBuilder {
             cancel: cancel.clone(),
             wait_timeout: self.wait_timeout,
             poll_interval: self.poll_interval,
+            on_wait: self.on_wait,
             xmlrpc_config: self.client_config,
             xmlrpc_clients: Mutex::new(Default::default()),
+            throttle,
+            rate_configured: AtomicBool::new(self.pacing.rate.is_some()),
+            on_bulk: self.pacing.on_bulk,
+            exit_code: Mutex::new(None),
+            confirm: RwLock::new(self.confirm),
         });
 
         let mut engine = Engine::new();
@@ -284,9 +377,13 @@ impl Runtime {
             clock: None,
             on_print: None,
             on_debug: None,
+            on_call: None,
+            on_wait: None,
             wait_timeout: Duration::from_secs(600),
             poll_interval: Duration::from_secs(1),
             base_dir: None,
+            pacing: Pacing::default(),
+            confirm: None,
         }
     }
 
@@ -327,6 +424,30 @@ impl Runtime {
     /// is running.
     pub fn set_dry_run(&self, on: bool) {
         self.host.dry_run.store(on, Ordering::Relaxed);
+    }
+
+    /// The throttle every API call goes through (rate limit and retries); e.g.
+    /// `rt.throttle().rate_limited()` counts the rate-limit faults seen.
+    pub fn throttle(&self) -> &Arc<Throttle> {
+        &self.host.throttle
+    }
+
+    /// The exit status a script asked for with `set_exit_code(n)` (the last call wins), for
+    /// hosts that end a process after a run. `None` if no script asked.
+    pub fn exit_code(&self) -> Option<i32> {
+        *lock(&self.host.exit_code)
+    }
+
+    /// Forgets the exit status scripts asked for (before the next run).
+    pub fn clear_exit_code(&self) {
+        *lock(&self.host.exit_code) = None;
+    }
+
+    /// Installs (or with `None` removes) the hook asked before each change a script would send
+    /// (see [`confirm`](super::confirm)); it applies from the next change, also in a script that
+    /// is running.
+    pub fn set_confirm(&self, hook: Option<ConfirmHook>) {
+        *self.host.confirm.write().unwrap_or_else(|e| e.into_inner()) = hook;
     }
 
     /// A handle that cancels the runs in progress, from any thread.

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Map, Module, NativeCallContext};
 
-use super::{Res, arg_error, call, is_read_only, list, pos, reg, ret, struct_arg, value_arg};
+use super::{Res, arg_error, call, confirmed, is_read_only, list, pos, reg, ret, struct_arg, value_arg};
 use crate::gandi::{ApiFault, GandiError};
+use crate::script::confirm::Mutation;
 use crate::script::error::api_error;
 use crate::script::host::{Host, lock};
 use crate::script::plan::PlanEntry;
@@ -84,6 +85,22 @@ fn plan_raw(h: &Host, method: &str, args: Vec<Value>, what: &str) -> Dynamic {
     d
 }
 
+/// A raw Gandi call that may change something, for the confirmation hook; a `paas.*` method
+/// whose first argument is an integer names that instance.
+fn raw_mutation(method: &str, args: &[Value]) -> Mutation {
+    let instance = match args.first() {
+        Some(Value::Int(id)) if method.starts_with("paas.") && !method.starts_with("paas.vhost.") => {
+            Some(*id)
+        }
+        _ => None,
+    };
+    let shown = match instance {
+        Some(id) => format!("raw call {method} on instance {id}"),
+        None => format!("raw call {method}"),
+    };
+    Mutation::new("gandi::invoke", method, shown, instance)
+}
+
 pub(super) fn gandi(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
     let h = host.clone();
@@ -108,8 +125,11 @@ pub(super) fn gandi(host: &Arc<Host>) -> Module {
         "Calls any Gandi method with the API key added in front: `gandi::invoke(\"paas.info\", [1])`.\nIn dry-run mode only read-only methods (`*.list`, `*.count`, `*.info`, `*.get*`) are sent; others are planned.",
         move |ctx: NativeCallContext, method: &str, args: Array| -> Res<Dynamic> {
             let args = args_of(&ctx, "gandi::invoke", &args)?;
-            if h.dry_run() && !is_read_only(method) {
-                return Ok(plan_raw(&h, method, args, "raw call"));
+            if !is_read_only(method) {
+                if h.dry_run() {
+                    return Ok(plan_raw(&h, method, args, "raw call"));
+                }
+                confirmed(&h, &ctx, &raw_mutation(method, &args))?;
             }
             call(&h, &ctx, "gandi::invoke", method, args)
         },
@@ -121,8 +141,11 @@ pub(super) fn gandi(host: &Arc<Host>) -> Module {
         &["method: &str", "?"],
         "Calls any Gandi method without other arguments than the key.",
         move |ctx: NativeCallContext, method: &str| -> Res<Dynamic> {
-            if h.dry_run() && !is_read_only(method) {
-                return Ok(plan_raw(&h, method, vec![], "raw call"));
+            if !is_read_only(method) {
+                if h.dry_run() {
+                    return Ok(plan_raw(&h, method, vec![], "raw call"));
+                }
+                confirmed(&h, &ctx, &raw_mutation(method, &[]))?;
             }
             call(&h, &ctx, "gandi::invoke", method, vec![])
         }

@@ -1,10 +1,11 @@
 //! The script modules, registered by name on the engine:
-//! `paas::`, `vhost::`, `op::`, `datacenter::`, `snapshot_profile::`, `gandi::`, `xmlrpc::`, and
-//! the global date functions (`now()`, `date(…)`, `days(…)`, …).
+//! `paas::`, `vhost::`, `op::`, `datacenter::`, `snapshot_profile::`, `gandi::`, `xmlrpc::`,
+//! `bulk::`, the global date functions (`now()`, `date(…)`, `days(…)`, …) and `set_exit_code`.
 //!
 //! Every network and clock function is registered volatile (never folded at compile time), with
 //! parameter information and a doc comment, and builds its errors with the call's position.
 
+mod bulk;
 mod misc;
 mod op;
 mod paas;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, NativeCallContext, Position};
 
+use super::confirm::Mutation;
 use super::convert::{to_dynamic, to_value};
 use super::error::{api_error, arg_error};
 use super::host::{Host, lock};
@@ -34,6 +36,8 @@ pub(crate) fn register_all(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_static_module("snapshot_profile", misc::snapshot_profile(host).into());
     engine.register_static_module("gandi", misc::gandi(host).into());
     engine.register_static_module("xmlrpc", misc::xmlrpc(host).into());
+    engine.register_static_module("bulk", bulk::module(host).into());
+    bulk::register_globals(engine, host);
 }
 
 /// A volatile registration with parameter info and a doc comment.
@@ -169,6 +173,11 @@ fn mutate(
     validate: bool,
 ) -> Res<Dynamic> {
     if !host.dry_run() {
+        let instance = match args.first() {
+            Some(Value::Int(id)) if method.starts_with("paas.") => Some(*id),
+            _ => None,
+        };
+        confirmed(host, ctx, &Mutation::new(function, method, summary, instance))?;
         return call(host, ctx, function, method, args);
     }
     let errors = if validate {
@@ -189,6 +198,20 @@ fn mutate(
     let d = entry.to_dynamic(host.zone);
     lock(&host.plan).push(entry);
     Ok(d)
+}
+
+/// Asks the host's confirmation hook about a change; a declined change is a catchable
+/// `#{kind: "declined", function, method, message}` error and nothing is sent.
+fn confirmed(host: &Host, ctx: &NativeCallContext, m: &Mutation) -> Res<()> {
+    if host.confirm(m) {
+        return Ok(());
+    }
+    let mut e = Map::new();
+    e.insert("kind".into(), "declined".into());
+    e.insert("function".into(), m.function.as_str().into());
+    e.insert("method".into(), m.method.as_str().into());
+    e.insert("message".into(), format!("{}: not confirmed, nothing sent ({})", m.function, m.summary).into());
+    Err(super::error::map_error(e, pos(ctx)))
 }
 
 /// Whether a method name looks read-only (`*.list`, `*.count`, `*.info`, `version.info`,

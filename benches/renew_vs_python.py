@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""std/renew against the loop a user would otherwise write (issue 6, "Measure it"; targets: at
+least 6x faster than a sequential Python xmlrpc.client loop, and at least 60% of the ideal
+instances x latency / workers).
+
+What it does, all on 127.0.0.1, every process started and stopped here:
+ 1. builds the gandish binary (`cargo build --bin gandish`, or `--release`), unless --no-build;
+ 2. for each side, starts a fresh sandbox: `gandish sandbox --listen 127.0.0.1:0 --dataset empty
+    --instances 1000 --latency 20 --op-seconds 0 --seed 1` (every call takes 20 ms more), and
+    reads its URL and key from the stderr banner;
+ 3. Python side: lists the instances (paged, 500 a page), keeps those ending within the window,
+    and renews them one after the other with `paas.renew(key, id, {'duration': '12m'})`;
+ 4. gandish side: `gandish run std/renew within_days=W duration=12m parallel=8 rate=0
+    journal=TMP` (rate=0: no client-side limit, since the sandbox has none; the default of
+    15 calls/s would be the bottleneck, by design, against the real Gandi);
+ 5. checks each side before trusting its time: `sandbox.ledger` must hold exactly one
+    paas_vm_renew per instance in the window, and none for the others;
+ 6. prints both times, the ratio, the ideal (renewals x latency / workers) and the share of the
+    ideal reached; exits 1 if a check failed, 3 if a target was missed.
+
+The window (default 400 days) takes in every generated instance (they end between 30 days ago
+and a year ahead), so both sides renew all 1000.
+
+Usage: python3 benches/renew_vs_python.py [--instances 1000] [--latency 20] [--workers 8]
+                                          [--within-days 400] [--release] [--no-build] [--json]
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import xmlrpc.client
+from datetime import datetime, timedelta, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET_RATIO = 6.0
+TARGET_IDEAL_SHARE = 0.60
+
+
+class BenchError(Exception):
+    """A step failed; the message says which and why."""
+
+
+def build(release):
+    cmd = ["cargo", "build", "--bin", "gandish"] + (["--release"] if release else [])
+    print("building: " + " ".join(cmd), file=sys.stderr)
+    subprocess.run(cmd, cwd=ROOT, check=True)
+
+
+def binary(release):
+    exe = os.path.join(ROOT, "target", "release" if release else "debug", "gandish")
+    if not os.access(exe, os.X_OK):
+        raise BenchError(f"{exe} is missing (build it, or drop --no-build)")
+    return exe
+
+
+def start_sandbox(exe, args):
+    """Starts a fresh sandbox on a free port; returns (process, URL, key)."""
+    cmd = [exe, "sandbox", "--listen", "127.0.0.1:0", "--dataset", "empty",
+           "--instances", str(args.instances), "--latency", str(args.latency),
+           "--op-seconds", "0", "--seed", "1"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    url = key = None
+    lines = []
+    while time.monotonic() < deadline and key is None:
+        line = proc.stderr.readline()
+        if not line:
+            raise BenchError(f"the sandbox exited early: {''.join(lines)!r}")
+        lines.append(line)
+        m = re.search(r"listening on (http://\S+)", line)
+        if m:
+            url = m.group(1)
+            continue
+        k = re.match(r"API key: (.*)$", line.rstrip("\n"))
+        if url and k:
+            key = k.group(1)
+    if key is None:
+        raise BenchError(f"no URL and key from the sandbox: {''.join(lines)!r}")
+    return proc, url, key
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def paris_now():
+    """Now in Europe/Paris as naive local time (the API's dates), without tz data: CET/CEST by
+    the EU rule (last Sunday of March / October, 01:00 UTC)."""
+    utc = datetime.now(timezone.utc).replace(tzinfo=None)
+
+    def last_sunday(year, month):
+        d = datetime(year, month + 1, 1) - timedelta(days=1) if month < 12 else datetime(year, 12, 31)
+        return d - timedelta(days=(d.weekday() + 1) % 7)
+
+    start = last_sunday(utc.year, 3).replace(hour=1)
+    end = last_sunday(utc.year, 10).replace(hour=1)
+    return utc + timedelta(hours=2 if start <= utc < end else 1)
+
+
+def as_naive(dt):
+    return datetime.strptime(dt.value, "%Y%m%dT%H:%M:%S")
+
+
+def list_all(api, key):
+    items, page = [], 0
+    while True:
+        got = api.paas.list(key, {"items_per_page": 500, "page": page})
+        items.extend(got)
+        if len(got) < 500:
+            return items
+        page += 1
+
+
+def python_side(url, key, within_days):
+    """The plain loop; returns (seconds, ids renewed)."""
+    api = xmlrpc.client.ServerProxy(url, allow_none=True)
+    start = time.perf_counter()
+    cutoff = paris_now() + timedelta(days=within_days)
+    due = [p["id"] for p in list_all(api, key) if as_naive(p["date_end"]) <= cutoff]
+    for paas_id in due:
+        api.paas.renew(key, paas_id, {"duration": "12m"})
+    return time.perf_counter() - start, due
+
+
+def gandish_side(exe, url, key, args, journal):
+    env = dict(os.environ, GANDI_API_KEY=key)
+    env.pop("GANDI_URL", None)
+    cmd = [exe, "--no-config", "--url", url, "-q", "run", "std/renew",
+           f"within_days={args.within_days}", "duration=12m", f"parallel={args.workers}", "rate=0",
+           f"journal={journal}"]
+    start = time.perf_counter()
+    out = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if out.returncode != 0:
+        raise BenchError(f"gandish run std/renew exited {out.returncode}: {out.stderr.strip()}")
+    summary = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    return took, summary
+
+
+def check_ledger(url, key, expected, side):
+    api = xmlrpc.client.ServerProxy(url, allow_none=True)
+    counts = {}
+    for e in api.sandbox.ledger(key):
+        if e["type"] == "paas_vm_renew":
+            counts[e["paas_id"]] = counts.get(e["paas_id"], 0) + 1
+    if set(counts) != set(expected) or any(n != 1 for n in counts.values()):
+        twice = [i for i, n in counts.items() if n != 1]
+        missing = sorted(set(expected) - set(counts))
+        extra = sorted(set(counts) - set(expected))
+        raise BenchError(f"{side}: ledger wrong: {len(missing)} missing, {len(extra)} not due, "
+                         f"{len(twice)} renewed more than once")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--instances", type=int, default=1000)
+    ap.add_argument("--latency", type=int, default=20, help="ms added to every call")
+    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--within-days", type=int, default=400)
+    ap.add_argument("--release", action="store_true", help="use (and build) the release binary")
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--sandbox-bin", help="serve the sandbox with this gandish binary (e.g. a release "
+                    "build from elsewhere); both sides use the same sandbox")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = ap.parse_args()
+    try:
+        if not args.no_build:
+            build(args.release)
+        exe = binary(args.release)
+
+        sandbox_exe = args.sandbox_bin or exe
+        proc, url, key = start_sandbox(sandbox_exe, args)
+        try:
+            py_time, due = python_side(url, key, args.within_days)
+            check_ledger(url, key, due, "python")
+        finally:
+            stop(proc)
+
+        proc, url, key = start_sandbox(sandbox_exe, args)
+        try:
+            with tempfile.TemporaryDirectory(prefix="gandish-bench-") as tmp:
+                g_time, summary = gandish_side(exe, url, key, args, os.path.join(tmp, "renew.journal"))
+            check_ledger(url, key, due, "gandish")
+        finally:
+            stop(proc)
+    except (BenchError, subprocess.CalledProcessError, OSError, xmlrpc.client.Error) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+    ideal = len(due) * args.latency / 1000.0 / args.workers
+    ratio = py_time / g_time
+    share = ideal / g_time
+    figures = {
+        "instances": args.instances,
+        "renewed": len(due),
+        "latency_ms": args.latency,
+        "workers": args.workers,
+        "binary": "release" if args.release else "debug",
+        "python_s": round(py_time, 3),
+        "gandish_s": round(g_time, 3),
+        "ratio": round(ratio, 2),
+        "ideal_s": round(ideal, 3),
+        "share_of_ideal": round(share, 3),
+        "gandish_summary": summary,
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(f"renewals:        {len(due)} of {args.instances} instances, {args.latency} ms latency per call")
+        print(f"python loop:     {py_time:8.3f} s  (sequential xmlrpc.client)")
+        print(f"gandish renew:   {g_time:8.3f} s  ({args.workers} workers, {figures['binary']} build)")
+        print(f"ratio:           {ratio:8.2f} x  (target >= {TARGET_RATIO:.0f}x)")
+        print(f"ideal:           {ideal:8.3f} s  (renewals x latency / workers); reached "
+              f"{share * 100:.0f}% (target >= {TARGET_IDEAL_SHARE * 100:.0f}%)")
+        print(f"gandish said:    {summary}")
+    return 0 if ratio >= TARGET_RATIO and share >= TARGET_IDEAL_SHARE else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

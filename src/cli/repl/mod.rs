@@ -1,0 +1,228 @@
+//! `gandish repl`: an interactive Rhai session against the Gandi API.
+//!
+//! - Variables and functions persist across entries ([`session`]).
+//! - Open braces, brackets and parentheses (and `let x =`) continue on the next line; an
+//!   unterminated `"string"` does not, and at a terminal an empty line submits whatever was
+//!   typed ([`validate`]).
+//! - Tab completes modules, functions, variables and map fields ([`complete`]); hints show
+//!   signatures ([`hint`]); `:commands` ([`commands`]).
+//! - History in the platform data directory or `GANDISH_HISTORY`, appended after every entry,
+//!   never with the API key ([`history`]).
+//! - Ctrl-C cancels a running entry (between operations, so a slow call ends first, within the
+//!   call timeout) and clears the line at the prompt; Ctrl-D leaves.
+//! - Deletes, and renews or updates reaching a second instance in one entry, ask first unless
+//!   `yes` ([`confirm`]).
+//! - With piped stdin: no prompt, no colour, no history; entries are read line by line with the
+//!   same multi-line rules (text left open at the end of input is evaluated, and its error
+//!   reported); each entry's result is printed (with `:json on`, one JSON line per entry). The
+//!   exit status is 1 if an entry failed, 130 if interrupted, else 0.
+
+pub mod catalog;
+pub mod commands;
+pub mod complete;
+pub mod confirm;
+pub mod helper;
+pub mod hint;
+pub mod history;
+pub mod output;
+pub mod session;
+pub mod shape;
+pub mod validate;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rustyline::Editor;
+use rustyline::config::{ColorMode, CompletionType, Config};
+use rustyline::error::ReadlineError;
+use rustyline::history::DefaultHistory;
+
+use self::confirm::{Confirmer, Mode};
+use self::helper::ReplHelper;
+use self::history::History;
+use self::output::Printer;
+use self::session::{Flow, Session};
+use self::validate::Verdict;
+use super::exit::Exit;
+use super::interrupt;
+use super::redact::Redactor;
+use crate::Runtime;
+
+/// How the REPL runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplOptions {
+    /// Results as JSON (one line per entry); `:json on|off` changes it.
+    pub json: bool,
+    /// Start in dry-run mode; `:dry-run on|off` changes it. (`false` leaves the runtime's own
+    /// setting.)
+    pub dry_run: bool,
+    /// Colours at the terminal (only used when interactive).
+    pub color: bool,
+    /// No confirmation prompts: destructive calls are sent without asking.
+    pub yes: bool,
+    /// The history file, instead of `GANDISH_HISTORY` or the data directory.
+    pub history: Option<PathBuf>,
+    /// A line editor on a terminal (`true`), or lines read from stdin without prompts.
+    pub interactive: bool,
+}
+
+impl ReplOptions {
+    /// Interactive when stdin is a terminal; colours when stdout and stderr are terminals too
+    /// and `NO_COLOR` is unset or empty.
+    pub fn detect() -> ReplOptions {
+        let interactive = std::io::stdin().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color =
+            interactive && std::io::stdout().is_terminal() && std::io::stderr().is_terminal() && !no_color;
+        ReplOptions { interactive, color, ..ReplOptions::default() }
+    }
+}
+
+/// Runs the REPL until `:quit`, Ctrl-D or the end of input.
+pub fn run(runtime: Runtime, opts: ReplOptions) -> Exit {
+    if opts.dry_run {
+        runtime.set_dry_run(true);
+    }
+    let key = runtime.gandi().key().expose().to_string();
+    let mut redactor = Redactor::new();
+    redactor.add(&key);
+    let color = opts.color && opts.interactive;
+    let mut session = Session::new(runtime, Printer::new(opts.json, color, redactor.clone()));
+
+    if !opts.yes {
+        let mode = if opts.interactive { Mode::Ask } else { Mode::Refuse };
+        let notes = redactor.clone();
+        let confirmer = Confirmer::new(
+            mode,
+            session.rt.cancel_handle(),
+            Box::new(confirm::ask_on_terminal),
+            move |note| eprintln!("{}", notes.apply(note)),
+        );
+        let c = confirmer.clone();
+        session.rt.set_confirm(Some(Arc::new(move |m| c.decide(m))));
+        session.confirmer = Some(confirmer);
+    }
+
+    if let Err(e) = interrupt::install() {
+        eprintln!("warning: {e}; Ctrl-C will not cancel a running entry");
+    }
+    let busy = session.busy.clone();
+    let cancel = session.rt.cancel_handle();
+    let _hook = interrupt::on_interrupt(move || {
+        // While an entry runs, Ctrl-C cancels it; otherwise (a signal from elsewhere, as the
+        // prompt reads Ctrl-C as a key) the process ends as usual.
+        if busy.load(Ordering::SeqCst) {
+            cancel.cancel();
+            true
+        } else {
+            false
+        }
+    });
+
+    if opts.interactive {
+        let history = History::new(history::path(opts.history.as_deref()), vec![key]);
+        interactive(session, history, color)
+    } else {
+        piped(session)
+    }
+}
+
+fn interactive(mut session: Session, mut history: History, color: bool) -> Exit {
+    let config = Config::builder()
+        .max_history_size(history::MAX_ENTRIES)
+        .and_then(|b| b.history_ignore_dups(true))
+        .map(|b| {
+            b.auto_add_history(false)
+                .completion_type(CompletionType::List)
+                .color_mode(if color { ColorMode::Enabled } else { ColorMode::Disabled })
+                .build()
+        });
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: cannot set up the line editor: {e}");
+            return Exit::Failure;
+        }
+    };
+    let mut rl: Editor<ReplHelper, DefaultHistory> = match Editor::with_config(config) {
+        Ok(rl) => rl,
+        Err(e) => {
+            eprintln!("error: cannot set up the line editor: {e}");
+            return Exit::Failure;
+        }
+    };
+    rl.set_helper(Some(ReplHelper::new(session.catalog.clone(), color)));
+    history.load(&mut rl);
+    session.printer.note(&format!(
+        "gandish {} REPL on {}. :help for help, Ctrl-D to leave.",
+        env!("CARGO_PKG_VERSION"),
+        session.rt.gandi().url()
+    ));
+    loop {
+        if let Some(h) = rl.helper_mut() {
+            h.catalog = session.catalog.clone();
+            h.vars = session.vars();
+        }
+        let plain = if session.rt.dry_run() { "gandish (dry-run)> " } else { "gandish> " };
+        let styled = format!("\x1b[1;32m{}\x1b[0m", plain.trim_end()) + " ";
+        let read = if color { rl.readline(&(plain, styled.as_str())) } else { rl.readline(plain) };
+        match read {
+            Ok(entry) => {
+                history.record(&mut rl, &entry);
+                if session.handle(&entry) == Flow::Quit {
+                    break;
+                }
+            }
+            // Ctrl-C at the prompt: the line is dropped, a fresh prompt follows.
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("error: cannot read the input: {e}");
+                return Exit::Failure;
+            }
+        }
+    }
+    Exit::Success
+}
+
+fn piped(mut session: Session) -> Exit {
+    let parser = validate::parser();
+    let interrupts = interrupt::count();
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut entry = String::new();
+    loop {
+        let mut line = String::new();
+        match input.read_line(&mut line) {
+            Ok(0) => {
+                // End of input: text left open is evaluated, so its error is reported.
+                if !entry.trim().is_empty() {
+                    session.handle(&entry);
+                }
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: cannot read the input: {e}");
+                return Exit::Failure;
+            }
+        }
+        if !entry.is_empty() {
+            entry.push('\n');
+        }
+        entry.push_str(line.trim_end_matches(['\n', '\r']));
+        if validate::verdict(&parser, &entry, false) == Verdict::Incomplete {
+            continue;
+        }
+        let flow = session.handle(&std::mem::take(&mut entry));
+        if interrupt::count() != interrupts {
+            return Exit::Interrupted;
+        }
+        if flow == Flow::Quit {
+            break;
+        }
+    }
+    if session.failures > 0 { Exit::Failure } else { Exit::Success }
+}

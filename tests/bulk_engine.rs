@@ -1,0 +1,173 @@
+//! The bulk engine in Rust (`gandish::gandi::bulk`): recovery from a journal left by a crash,
+//! at every point a crash can happen, and the errors it refuses to start with.
+
+mod bulk_common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bulk_common::{T0, env, temp_path};
+use gandish::gandi::bulk::{self, BulkError, History, Journal, Options, Outcome, Task};
+use gandish::gandi::{ApiRecord, Gandi, RetryPolicy, Throttle};
+use gandish::xmlrpc::{ClientConfig, Struct, Value};
+
+fn client(env: &bulk_common::Env) -> Gandi {
+    Gandi::new(&env.url, env.key.as_str(), ClientConfig::default())
+        .unwrap()
+        .with_throttle(Arc::new(Throttle::new(None, RetryPolicy::default())))
+}
+
+fn renew_tasks(g: &Gandi, ids: &[i64]) -> Vec<Task> {
+    ids.iter()
+        .map(|id| {
+            let info = g.paas_info(*id).unwrap();
+            Task::renew(*id, "12m").with_before(info.to_value().into_struct().unwrap())
+        })
+        .collect()
+}
+
+fn opts(journal: &Journal) -> Options<'_> {
+    let mut o = Options::default();
+    o.journal = Some(journal);
+    o.settle = Duration::ZERO;
+    o.poll_interval = Duration::from_millis(20);
+    o
+}
+
+#[test]
+fn recovery_handles_every_point_a_crash_can_leave_behind() {
+    // Ops take 100 s on a frozen clock: a renewal sent stays pending, date_end unchanged.
+    let env = env(80, |c| c.op_seconds = 100);
+    let g = client(&env);
+    let (due, _) = env.split_by_window(30);
+    assert!(due.len() >= 4, "{}", due.len());
+    let tasks = renew_tasks(&g, &due[..4]);
+    let path = temp_path("recovery");
+    let mark = {
+        let newest =
+            g.operation_list(&Struct::new().with("sort_by", "id DESC").with("items_per_page", 1)).unwrap();
+        newest.first().map_or(0, |o| o.id)
+    };
+    let key = |t: &Task| format!("{} {}", env.url, t.key());
+    {
+        let j = Journal::open(&path).unwrap();
+        // 0: crashed after the intent, before sending.
+        j.intent(&key(&tasks[0]), mark).unwrap();
+        // 1: crashed after sending, before the reply was recorded (the op is pending).
+        j.intent(&key(&tasks[1]), mark).unwrap();
+        g.paas_renew(tasks[1].paas_id, &gandish::gandi::RenewParams::new("12m")).unwrap();
+        // 2: the reply was recorded, the crash came while waiting.
+        j.intent(&key(&tasks[2]), mark).unwrap();
+        let ops = g.paas_renew(tasks[2].paas_id, &gandish::gandi::RenewParams::new("12m")).unwrap();
+        j.applied(&key(&tasks[2]), mark, &ops.iter().map(|o| o.id).collect::<Vec<_>>()).unwrap();
+        // 3: never reached.
+    }
+    let j = Journal::open(&path).unwrap();
+    assert!(matches!(j.history(&key(&tasks[0])), Some(History::Unresolved { .. })));
+    let mut o = opts(&j);
+    o.wait = false;
+    let results = bulk::run(&g, &tasks, &o).unwrap();
+    let outcomes: Vec<Outcome> = results.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Applied, Outcome::AlreadyApplied, Outcome::AlreadyApplied, Outcome::Applied]
+    );
+    assert_eq!(results.iter().map(|r| r.sends).collect::<Vec<_>>(), [1, 0, 0, 1]);
+    assert!(results[1].ops.len() == 2 && results[2].ops.len() == 2, "{results:?}");
+    // The ops come due: each instance renewed exactly once.
+    g.call("sandbox.clock.advance", vec![Value::Int(200)]).unwrap();
+    let counts = env.ledger_counts("paas_vm_renew");
+    for t in &tasks {
+        assert_eq!(counts.get(&t.paas_id), Some(&1), "instance {}", t.paas_id);
+    }
+    assert_eq!(counts.len(), 4);
+}
+
+#[test]
+fn a_second_run_while_the_first_ones_operations_are_pending_sends_nothing() {
+    let env = env(40, |c| c.op_seconds = 100);
+    let g = client(&env);
+    let (due, _) = env.split_by_window(30);
+    let tasks = renew_tasks(&g, &due);
+    let path = temp_path("pending");
+    let j = Journal::open(&path).unwrap();
+    let mut o = opts(&j);
+    o.wait = false;
+    let first = bulk::run(&g, &tasks, &o).unwrap();
+    assert!(first.iter().all(|r| r.outcome == Outcome::Applied && r.sends == 1), "{first:?}");
+    // date_end has not moved yet, so a planner would pick the same instances again.
+    let again = renew_tasks(&g, &due);
+    assert_eq!(again, tasks);
+    let second = bulk::run(&g, &again, &o).unwrap();
+    assert!(second.iter().all(|r| r.outcome == Outcome::AlreadyApplied && r.sends == 0), "{second:?}");
+    g.call("sandbox.clock.advance", vec![Value::Int(200)]).unwrap();
+    assert_eq!(env.ledger_counts("paas_vm_renew").values().sum::<usize>(), due.len());
+}
+
+#[test]
+fn waiting_and_verifying_updates_and_a_failed_operation_fails_only_its_item() {
+    let env = env(12, |c| c.op_seconds = 2);
+    let g = client(&env);
+    let st = env.state();
+    let ids: Vec<i64> = st.instances.keys().copied().collect();
+    g.call("sandbox.op.fail_next", vec!["paas_vm_update".into(), "no capacity".into()]).unwrap();
+    let tasks: Vec<Task> = ids
+        .iter()
+        .map(|id| {
+            let info = g.paas_info(*id).unwrap();
+            Task::update(*id, Struct::new().with("size", "xxl"))
+                .with_before(info.to_value().into_struct().unwrap())
+        })
+        .collect();
+    // The frozen clock moves on from another thread so the ops finish.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = {
+        let (g, stop) = (g.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = g.call("sandbox.clock.advance", vec![Value::Int(1)]);
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        })
+    };
+    let path = temp_path("verify");
+    let j = Journal::open(&path).unwrap();
+    let mut o = opts(&j);
+    o.verify = true;
+    o.workers = 3;
+    let results = bulk::run(&g, &tasks, &o).unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    ticker.join().unwrap();
+    let failed: Vec<_> = results.iter().filter(|r| r.outcome == Outcome::Failed).collect();
+    assert_eq!(failed.len(), 1, "{results:?}");
+    assert!(failed[0].error.as_deref().unwrap().contains("no capacity"), "{:?}", failed[0].error);
+    for r in results.iter().filter(|r| r.outcome == Outcome::Applied) {
+        let after = r.after.as_ref().expect("verified results carry the instance");
+        assert_eq!(after.get("size").and_then(Value::as_str), Some("xxl"));
+    }
+    // The failed item's key was closed (nothing to recover); the others stay open until a
+    // run completes without failures.
+    assert_eq!(j.history(&format!("{} {}", env.url, failed[0].key)), None);
+    assert_eq!(j.open_entries(), ids.len() - 1);
+    let _ = T0;
+}
+
+#[test]
+fn refuses_duplicates_and_bad_settings_before_sending_anything() {
+    let env = env(3, |_| {});
+    let g = client(&env);
+    let t = Task::renew(1, "12m");
+    let e = bulk::run(&g, &[t.clone(), Task::renew(2, "1m"), t], &Options::default()).unwrap_err();
+    assert!(matches!(e, BulkError::Duplicate { first: 0, second: 2, paas_id: 1, .. }), "{e}");
+    let mut o = Options::default();
+    o.workers = 0;
+    let e = bulk::run(&g, &[Task::renew(1, "12m")], &o).unwrap_err();
+    assert!(e.to_string().contains("workers must be between 1 and 64"), "{e}");
+    assert!(env.state().ops.is_empty(), "nothing was sent");
+    // A fault is final and names the instance's problem; the others go on.
+    let results =
+        bulk::run(&g, &[Task::renew(999, "12m"), Task::renew(1, "12m")], &Options::default()).unwrap();
+    assert_eq!(results[0].outcome, Outcome::Failed);
+    assert!(results[0].error.as_deref().unwrap().contains("999"), "{:?}", results[0].error);
+    assert_eq!(results[1].outcome, Outcome::Applied);
+}
