@@ -122,8 +122,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "GANDISH_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Read no configuration file.
-    #[arg(long, global = true, conflicts_with = "config")]
+    /// Read no configuration file (not even one named by --config or GANDISH_CONFIG).
+    #[arg(long, global = true)]
     pub no_config: bool,
 
     /// Also trust the CA certificates in this PEM file (the public roots stay trusted)
