@@ -1,42 +1,173 @@
 //! Command-line arguments (clap derive). New commands add a variant to [`Command`]; the
-//! connection flags shared by every command that talks to the API live in [`ConnectionArgs`].
+//! options every command shares live in [`GlobalArgs`] and are resolved into
+//! [`Settings`](super::settings::Settings).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::xmlrpc::ClientConfig;
-
 /// The Gandi PaaS XML-RPC endpoint used when neither `--url` nor `GANDI_URL` is given.
 pub const DEFAULT_URL: &str = "https://rpc.gandi.net/xmlrpc/";
 
 /// gandish: a scripting runtime for the Gandi PaaS (Simple Hosting) XML-RPC API.
 #[derive(Debug, Parser)]
-#[command(name = "gandish", version, about, propagate_version = true)]
+#[command(
+    name = "gandish",
+    version,
+    about,
+    propagate_version = true,
+    after_long_help = super::settings::SOURCES_HELP
+)]
 pub struct Cli {
+    /// Settings every command shares (accepted before or after the subcommand).
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// What to do (none: the REPL, when standard input is a terminal).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Which Gandi endpoint `--env` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiEnv {
+    /// `https://rpc.gandi.net/xmlrpc/`.
+    Production,
+    /// OT&E, Gandi's test endpoint: `https://rpc.ote.gandi.net/xmlrpc/`.
+    Ote,
+}
+
+impl ApiEnv {
+    /// The endpoint URL.
+    pub fn url(self) -> &'static str {
+        match self {
+            ApiEnv::Production => crate::gandi::PRODUCTION_URL,
+            ApiEnv::Ote => crate::gandi::OTE_URL,
+        }
+    }
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorChoice {
+    /// Colour when standard error is a terminal and `NO_COLOR` is unset or empty.
+    #[default]
+    Auto,
+    /// Always colour (even with `NO_COLOR`).
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The global options. Each is `None`/`false` when not given on the command line (or in its
+/// environment variable), so that [`Settings`](super::settings::Settings) can fall back to the
+/// configuration file.
+#[derive(Clone, Debug, Default, Args)]
+pub struct GlobalArgs {
+    /// The XML-RPC endpoint [env: GANDI_URL; file: url; default: production].
+    #[arg(long, global = true, env = "GANDI_URL", value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Which Gandi endpoint: production, or ote (Gandi's test endpoint) [env: GANDISH_ENV; file: env].
+    #[arg(long, global = true, env = "GANDISH_ENV", value_enum, value_name = "ENV")]
+    pub env: Option<ApiEnv>,
+
+    /// The API key, sent as the first parameter of each call; never printed [env: GANDI_API_KEY;
+    /// file: api_key, key_file or key_command].
+    #[arg(long, global = true, env = "GANDI_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub api_key: Option<ApiKey>,
+
     /// Start the built-in Gandi sandbox in-process (demo dataset, free loopback port) and point
     /// the command at it with its key: everything runs offline, no key needed.
     #[arg(long, global = true)]
     pub sandbox: bool,
 
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
+    /// Send no change: creations, updates, renewals, restarts and deletions are printed as a plan
+    /// instead [file: dry_run].
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// Answer yes to confirmation prompts [file: yes].
+    #[arg(long, global = true)]
+    pub yes: bool,
+
+    /// Print results as tagged JSON [file: json].
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Give up on a call after this many seconds [env: GANDISH_TIMEOUT; file: timeout; default: 30].
+    #[arg(long, global = true, env = "GANDISH_TIMEOUT", value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+
+    /// Log each API call on stderr: method, arguments (key redacted), duration and bytes.
+    #[arg(long, global = true)]
+    pub trace: bool,
+
+    /// When to colour diagnostics [file: color; default: auto, which honours NO_COLOR].
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
+
+    /// Print less: no progress bars, no run headers or notes on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more: where each setting came from, and a summary of the calls made.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// The configuration file [env: GANDISH_CONFIG; default: ~/.config/gandish/config.toml on Linux].
+    #[arg(long, global = true, env = "GANDISH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Read no configuration file.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub no_config: bool,
+
+    /// Also trust the CA certificates in this PEM file (the public roots stay trusted)
+    /// [file: ca_file].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Allow plain http:// to hosts that are not loopback addresses. The API key would then cross
+    /// the network unencrypted.
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 #[non_exhaustive]
 pub enum Command {
+    /// Run a script file (or a bundled one, std/NAME) and print its last value.
+    #[command(long_about = super::run::RUN_LONG_ABOUT, after_help = super::exit::EXIT_HELP)]
+    Run(super::run::RunArgs),
+    /// Evaluate an expression (or statements) and print the value.
+    #[command(after_help = super::exit::EXIT_HELP)]
+    Eval(super::run::EvalArgs),
+    /// The interactive read-eval-print loop (also what a bare `gandish` starts on a terminal).
+    Repl,
+    /// Run a script, then again each time a watched file changes.
+    #[command(long_about = super::watch::LONG_ABOUT)]
+    Watch(super::watch::WatchArgs),
     /// Call one XML-RPC method and print its result as JSON.
     #[command(long_about = CALL_LONG_ABOUT, after_help = CALL_AFTER_HELP)]
     Call(CallArgs),
     /// Serve the Gandi PaaS simulator (the sandbox) over XML-RPC until Ctrl-C or SIGTERM.
     #[command(long_about = super::sandbox::LONG_ABOUT)]
     Sandbox(super::sandbox::SandboxArgs),
+    /// List the bundled scripts (std/NAME), with their summary and arguments.
+    #[command(long_about = super::stdlib::LONG_ABOUT)]
+    Stdlib(super::stdlib::StdlibArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
-
 const CALL_LONG_ABOUT: &str = "Call one XML-RPC method and print its result as JSON.
 
 Each ARG is one JSON value: an integer is an int, a number with a fraction or exponent a double,
@@ -61,49 +192,8 @@ Examples:
 /// The API key: kept out of `Debug` output (the library's secret newtype).
 pub use crate::gandi::ApiKey;
 
-/// How to reach the API: shared by every command that calls it.
-#[derive(Debug, Args)]
-pub struct ConnectionArgs {
-    /// The XML-RPC endpoint.
-    #[arg(long, env = "GANDI_URL", default_value = DEFAULT_URL, value_name = "URL")]
-    pub url: String,
-
-    /// The API key, sent as the first parameter of each call. Never printed.
-    #[arg(long, env = "GANDI_API_KEY", hide_env_values = true, value_name = "KEY")]
-    pub api_key: Option<ApiKey>,
-
-    /// Give up on a call after this many seconds (connecting, sending and reading the reply).
-    #[arg(long, default_value = "30", value_name = "SECS", value_parser = parse_timeout)]
-    pub timeout: Duration,
-
-    /// Also trust the CA certificates in this PEM file (the public roots stay trusted).
-    #[arg(long, value_name = "PATH")]
-    pub ca_file: Option<PathBuf>,
-
-    /// Allow plain http:// to hosts that are not loopback addresses. The API key would then cross
-    /// the network unencrypted.
-    #[arg(long)]
-    pub allow_insecure_http: bool,
-}
-
-impl ConnectionArgs {
-    /// The client settings these flags ask for.
-    pub fn client_config(&self) -> ClientConfig {
-        let mut config = ClientConfig::default().with_timeout(self.timeout);
-        config.connect_timeout = config.connect_timeout.min(self.timeout);
-        config.extra_ca_file = self.ca_file.clone();
-        config.allow_insecure_http = self.allow_insecure_http;
-        config
-    }
-
-    /// The API key, if one is configured and not empty.
-    pub fn api_key(&self) -> Option<&str> {
-        self.api_key.as_ref().map(ApiKey::expose).filter(|k| !k.is_empty())
-    }
-}
-
 /// `--timeout`: positive seconds, fractions allowed, at most a day.
-fn parse_timeout(s: &str) -> Result<Duration, String> {
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let secs: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
     if !(secs > 0.0 && secs <= 86_400.0) {
         return Err(format!("{s} is out of range; give seconds greater than 0 and at most 86400"));
@@ -114,10 +204,6 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 /// `gandish call`.
 #[derive(Debug, Args)]
 pub struct CallArgs {
-    /// How to reach the API.
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-
     /// Send the arguments exactly as given, without the API key in front.
     #[arg(long)]
     pub raw: bool,
@@ -161,7 +247,7 @@ mod tests {
     #[test]
     fn negative_numbers_are_arguments() {
         let cli = Cli::try_parse_from(["gandish", "call", "m", "-5", "[-1]"]).unwrap();
-        let Command::Call(c) = cli.command else { panic!("expected call") };
+        let Some(Command::Call(c)) = cli.command else { panic!("expected call") };
         assert_eq!(c.args, ["-5", "[-1]"]);
     }
 }

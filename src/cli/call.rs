@@ -5,12 +5,13 @@ use crate::xmlrpc::{Client, Value, json};
 
 use super::args::CallArgs;
 use super::exit::CliError;
+use super::settings::Settings;
 
 /// Runs `gandish call` and returns the text to print on stdout (the pretty JSON result with a
 /// trailing newline). The caller redacts and prints it.
-pub fn run(args: &CallArgs) -> Result<String, CliError> {
-    let params = call_params(args)?;
-    let client = Client::new(&args.connection.url, args.connection.client_config()).map_err(client_error)?;
+pub fn run(args: &CallArgs, settings: &Settings) -> Result<String, CliError> {
+    let params = call_params(args, settings.api_key())?;
+    let client = Client::new(&settings.url, settings.client_config()).map_err(client_error)?;
     let result = client.call(&args.method, &params).map_err(client_error)?;
     let mut text = json::to_string_pretty(&result)
         .map_err(|e| CliError::transport(format!("the reply cannot be shown as JSON: {e}")))?;
@@ -19,8 +20,8 @@ pub fn run(args: &CallArgs) -> Result<String, CliError> {
 }
 
 /// The parameters to send: the API key first (unless `--raw` or no key), then each ARG as JSON.
-pub fn call_params(args: &CallArgs) -> Result<Vec<Value>, CliError> {
-    let key = if args.raw { None } else { args.connection.api_key() };
+pub fn call_params(args: &CallArgs, key: Option<&str>) -> Result<Vec<Value>, CliError> {
+    let key = if args.raw { None } else { key };
     let mut params = Vec::with_capacity(args.args.len() + 1);
     params.extend(key.map(Value::from));
     for (i, text) in args.args.iter().enumerate() {
@@ -64,35 +65,38 @@ mod tests {
         let mut full = vec!["gandish", "call"];
         full.extend(argv);
         match Cli::try_parse_from(full).unwrap().command {
-            Command::Call(c) => c,
+            Some(Command::Call(c)) => c,
             other => panic!("expected call, got {other:?}"),
         }
     }
 
     #[test]
     fn key_goes_first_unless_raw() {
-        let a = call_args(&["--api-key", "K", "m", "1", "\"s\""]);
-        assert_eq!(call_params(&a).unwrap(), vec![Value::from("K"), Value::Int(1), Value::from("s")]);
-        let a = call_args(&["--api-key", "K", "--raw", "m", "1"]);
-        assert_eq!(call_params(&a).unwrap(), vec![Value::Int(1)]);
-        let a = call_args(&["--api-key", "", "m"]);
-        assert_eq!(call_params(&a).unwrap(), Vec::<Value>::new());
+        let a = call_args(&["m", "1", "\"s\""]);
+        assert_eq!(
+            call_params(&a, Some("K")).unwrap(),
+            vec![Value::from("K"), Value::Int(1), Value::from("s")]
+        );
+        let a = call_args(&["--raw", "m", "1"]);
+        assert_eq!(call_params(&a, Some("K")).unwrap(), vec![Value::Int(1)]);
+        let a = call_args(&["m"]);
+        assert_eq!(call_params(&a, None).unwrap(), Vec::<Value>::new());
     }
 
     #[test]
     fn malformed_args_are_usage_errors_naming_the_argument() {
-        let e = call_params(&call_args(&["m", "1", "[1,"])).unwrap_err();
+        let e = call_params(&call_args(&["m", "1", "[1,"]), None).unwrap_err();
         assert_eq!(e.exit, Exit::Usage);
         assert!(e.message.starts_with("error: arg2: invalid JSON"), "{}", e.message);
 
-        let e = call_params(&call_args(&["m", "hello"])).unwrap_err();
+        let e = call_params(&call_args(&["m", "hello"]), None).unwrap_err();
         assert!(
             e.message.contains("argument 1 must be JSON") && e.message.contains("quote it"),
             "{}",
             e.message
         );
 
-        let e = call_params(&call_args(&["m", r#"{"when": {"$datetime": "nope"}}"#])).unwrap_err();
+        let e = call_params(&call_args(&["m", r#"{"when": {"$datetime": "nope"}}"#]), None).unwrap_err();
         assert!(e.message.starts_with("error: arg1.when: invalid $datetime"), "{}", e.message);
     }
 }

@@ -18,6 +18,8 @@ pub enum Exit {
     Fault,
     /// 4: a transport or protocol error: connection, TLS, HTTP status, timeout, malformed reply.
     Transport,
+    /// 75 (EX_TEMPFAIL): `gandish run --lock FILE` found the lock held by another run; try later.
+    Locked,
     /// 130: interrupted by Ctrl-C (128 + SIGINT).
     Interrupted,
 }
@@ -31,6 +33,7 @@ impl Exit {
             Exit::Usage => 2,
             Exit::Fault => 3,
             Exit::Transport => 4,
+            Exit::Locked => 75,
             Exit::Interrupted => 130,
         }
     }
@@ -68,11 +71,37 @@ impl CliError {
         CliError { exit: Exit::Fault, message: format!("fault {}: {}", fault.code, fault.message) }
     }
 
+    /// An error with the given status whose message is already in its final form (e.g. a
+    /// rendered script error with its source line and caret).
+    pub fn rendered(exit: Exit, message: impl Into<String>) -> CliError {
+        CliError { exit, message: message.into() }
+    }
+
     /// Another failure (exit 1), printed as `error: {message}`.
     pub fn failure(message: impl fmt::Display) -> CliError {
         CliError { exit: Exit::Failure, message: format!("error: {message}") }
     }
 }
+
+/// The exit status for a script error: 3 for an uncaught API fault, 4 for a transport error,
+/// 130 for a run cancelled (by Ctrl-C), 2 for a script file that cannot be read, 1 otherwise
+/// (syntax, runtime and argument errors, failed operations, limits, timeouts).
+pub fn script_exit(e: &crate::script::Error) -> Exit {
+    use crate::script::Error as E;
+    match e {
+        E::Fault { .. } => Exit::Fault,
+        E::Transport { .. } => Exit::Transport,
+        E::Cancelled { .. } => Exit::Interrupted,
+        E::Io { .. } => Exit::Usage,
+        _ => Exit::Failure,
+    }
+}
+
+/// The exit-status table, for `--help` of the script commands.
+pub const EXIT_HELP: &str = "Exit status: 0 success, 1 script or runtime error, 2 usage error \
+(bad flags or arguments, unreadable script file, bad configuration), 3 unhandled API fault, 4 transport \
+or protocol error (connection, TLS, HTTP status, timeout, malformed reply), 75 the --lock file is held \
+by another run, 130 interrupted (Ctrl-C). A closed output pipe (`| head`) is not an error.";
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -88,9 +117,16 @@ mod tests {
 
     #[test]
     fn codes_are_the_documented_ones() {
-        let all =
-            [Exit::Success, Exit::Failure, Exit::Usage, Exit::Fault, Exit::Transport, Exit::Interrupted];
-        assert_eq!(all.map(Exit::code), [0, 1, 2, 3, 4, 130]);
+        let all = [
+            Exit::Success,
+            Exit::Failure,
+            Exit::Usage,
+            Exit::Fault,
+            Exit::Transport,
+            Exit::Locked,
+            Exit::Interrupted,
+        ];
+        assert_eq!(all.map(Exit::code), [0, 1, 2, 3, 4, 75, 130]);
     }
 
     #[test]

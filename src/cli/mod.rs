@@ -1,6 +1,15 @@
 //! The command-line front ends. `main.rs` only calls [`main`].
 //!
-//! - [`args`]: the clap definitions (one [`args::Command`] variant per subcommand);
+//! - [`args`]: the clap definitions (one [`args::Command`] variant per subcommand, the shared
+//!   [`args::GlobalArgs`]);
+//! - [`config`]: the TOML configuration file;
+//! - [`settings`]: the resolved settings (flag > environment > file) and the script runtime
+//!   they describe ([`settings::runtime`]);
+//! - [`render`]: results (tables, tagged JSON), dry-run plans and script errors with a caret;
+//! - [`progress`]: the progress spinner while waiting on operations;
+//! - [`run`]: `gandish run` (with `--lock` and `--report`) and `gandish eval`;
+//! - [`watch`]: `gandish watch`;
+//! - [`stdlib`]: `gandish stdlib` and the bundled scripts' doc header convention;
 //! - [`call`]: `gandish call`;
 //! - [`exit`]: exit statuses and the error that carries one;
 //! - [`redact`]: keeps the API key out of everything printed;
@@ -8,21 +17,29 @@
 
 pub mod args;
 pub mod call;
+pub mod config;
 pub mod exit;
 pub mod interrupt;
+pub mod progress;
 pub mod redact;
+pub mod render;
 pub mod repl;
+pub mod run;
 pub mod sandbox;
+pub mod settings;
+pub mod stdlib;
+pub mod watch;
 
 use std::ffi::OsString;
-use std::io;
+use std::io::{self, IsTerminal as _};
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 use args::{Cli, Command};
 use exit::{CliError, Exit};
 use redact::Redactor;
+use settings::Settings;
 
 /// Runs the gandish command line and returns its exit status.
 pub fn main() -> ExitCode {
@@ -35,8 +52,10 @@ where
     I: IntoIterator<Item = OsString>,
 {
     let argv: Vec<OsString> = argv.into_iter().collect();
-    let mut cli = match Cli::try_parse_from(&argv) {
-        Ok(cli) => cli,
+    let parsed =
+        Cli::command().try_get_matches_from(&argv).and_then(|m| Cli::from_arg_matches(&m).map(|c| (m, c)));
+    let (matches, cli) = match parsed {
+        Ok(x) => x,
         Err(e) => {
             // clap echoes offending values; keep any key given on the command line or in the
             // environment out of its message.
@@ -48,39 +67,88 @@ where
             return if code == 0 { Exit::Success } else { Exit::Usage };
         }
     };
-    // `--sandbox`: serve the simulator in-process for as long as the command runs.
-    let _embedded = if cli.sandbox && !matches!(cli.command, Command::Sandbox(_)) {
-        match sandbox::Embedded::start() {
-            Ok(embedded) => {
-                match &mut cli.command {
-                    Command::Call(args) => embedded.point(&mut args.connection),
-                    Command::Sandbox(_) => {}
-                }
-                Some(embedded)
-            }
-            Err(e) => return report(&Redactor::new(), &e),
+    let command = match cli.command {
+        Some(Command::Sandbox(args)) => return sandbox::run(args),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = Cli::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "gandish", &mut out);
+            return emit(&Redactor::new(), Ok(String::from_utf8_lossy(&out).into_owned()));
         }
-    } else {
-        None
-    };
-    let mut redactor = Redactor::new();
-    let outcome = match &cli.command {
-        Command::Sandbox(args) => return sandbox::run(args.clone()),
-        Command::Call(args) => {
-            if let Some(k) = args.connection.api_key() {
-                redactor.add(k);
-            }
-            call::run(args)
+        Some(Command::Stdlib(args)) => return emit(&Redactor::new(), stdlib::listing(args.name.as_deref())),
+        Some(c) => c,
+        None if io::stdin().is_terminal() => Command::Repl,
+        None => {
+            let _ = write_all(
+                io::stderr(),
+                "error: no command given and standard input is not a terminal; \
+                 run `gandish repl` to read statements from it, or see `gandish --help`\n",
+            );
+            return Exit::Usage;
         }
     };
+    let settings = match Settings::resolve(&cli.global, &matches, true) {
+        Ok(s) => s,
+        Err(e) => return report(&secrets_in_argv(&argv), &e),
+    };
+    let redactor = settings.redactor();
+    for w in &settings.warnings {
+        let _ = write_all(io::stderr(), &format!("{}\n", redactor.apply(w)));
+    }
+    if settings.verbose > 0 {
+        let _ = write_all(io::stderr(), &settings.describe());
+    }
+    match &command {
+        Command::Call(args) => emit(&redactor, call::run(args, &settings)),
+        Command::Run(args) => done(&redactor, run::run(args, &settings)),
+        Command::Eval(args) => done(&redactor, run::eval(args, &settings)),
+        Command::Watch(args) => match watch::run(args, &settings) {
+            Ok(exit) => exit,
+            Err(e) => report(&redactor, &e),
+        },
+        Command::Repl => repl(&settings),
+        Command::Sandbox(_) | Command::Completions { .. } | Command::Stdlib(_) => {
+            unreachable!("handled above")
+        }
+    }
+}
+
+/// `gandish repl` and a bare `gandish` on a terminal: the runtime the settings describe, and
+/// the REPL's options from the settings and the terminal.
+fn repl(settings: &Settings) -> Exit {
+    let rt = match settings::runtime(settings) {
+        Ok(rt) => rt,
+        Err(e) => return report(&settings.redactor(), &e),
+    };
+    let detected = repl::ReplOptions::detect();
+    let options = repl::ReplOptions {
+        json: settings.json,
+        dry_run: settings.dry_run,
+        yes: settings.yes,
+        color: settings.color && detected.interactive,
+        ..detected
+    };
+    repl::run(rt, options)
+}
+
+/// Prints a command's stdout text, or its error.
+fn emit(redactor: &Redactor, outcome: Result<String, CliError>) -> Exit {
     match outcome {
         Ok(stdout) => match write_all(io::stdout(), &redactor.apply(&stdout)) {
             Ok(()) => Exit::Success,
             // `gandish call … | head`: the reader went away, which is not a failure.
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
-            Err(e) => report(&redactor, &CliError::failure(format!("cannot write the output: {e}"))),
+            Err(e) => report(redactor, &CliError::failure(format!("cannot write the output: {e}"))),
         },
-        Err(e) => report(&redactor, &e),
+        Err(e) => report(redactor, &e),
+    }
+}
+
+/// The status of a command that printed its own output.
+fn done(redactor: &Redactor, outcome: Result<(), CliError>) -> Exit {
+    match outcome {
+        Ok(()) => Exit::Success,
+        Err(e) => report(redactor, &e),
     }
 }
 

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::ConnectionArgs;
 use super::exit::{CliError, Exit};
 use crate::sandbox::{self, Dataset, SandboxConfig, SandboxError};
 
@@ -14,8 +13,9 @@ pub struct SandboxArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = sandbox::DEFAULT_LISTEN, value_name = "ADDR")]
     pub listen: String,
-    /// The API key clients must send (default: the seed's placeholder).
-    #[arg(long, value_name = "KEY", hide_default_value = true, default_value = sandbox::DEFAULT_API_KEY)]
+    /// The API key clients must send (default: the seed's placeholder). Named `--key` because
+    /// `--api-key` is the global option giving the key gandish sends.
+    #[arg(id = "sandbox_key", long = "key", value_name = "KEY", hide_default_value = true, default_value = sandbox::DEFAULT_API_KEY)]
     pub api_key: String,
     /// Starting world: seed (the seed document's), demo (seed plus a few dozen) or empty.
     #[arg(long, default_value = "demo", value_parser = parse_dataset)]
@@ -141,12 +141,20 @@ impl Embedded {
         Ok(Embedded { running: Some(running) })
     }
 
-    /// Points a command's connection settings at this sandbox, with its key.
-    pub fn point(&self, connection: &mut ConnectionArgs) {
-        if let Some(r) = &self.running {
-            connection.url = r.url();
-            connection.api_key = Some(r.api_key().parse().expect("any string is a key"));
-        }
+    /// The sandbox's URL.
+    pub fn url(&self) -> String {
+        self.running.as_ref().map(|r| r.url()).unwrap_or_default()
+    }
+
+    /// The key the sandbox accepts.
+    pub fn api_key(&self) -> &str {
+        self.running.as_ref().map(|r| r.api_key()).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Embedded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedded").field("url", &self.url()).finish_non_exhaustive()
     }
 }
 

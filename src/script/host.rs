@@ -36,6 +36,7 @@ pub(crate) struct Host {
     pub(crate) cancel: CancelHandle,
     pub(crate) wait_timeout: Duration,
     pub(crate) poll_interval: Duration,
+    pub(crate) on_wait: Option<super::runtime::WaitHook>,
     pub(crate) xmlrpc_config: ClientConfig,
     pub(crate) xmlrpc_clients: Mutex<HashMap<String, Client>>,
     pub(crate) confirm: RwLock<Option<ConfirmHook>>,

@@ -69,5 +69,5 @@ pub use host::Clock;
 pub use limits::{CancelHandle, Limits};
 pub use plan::PlanEntry;
 pub use resolver::ModuleCache;
-pub use runtime::{BuildError, DebugHook, PrintHook, Runtime, RuntimeBuilder};
+pub use runtime::{BuildError, CallHook, DebugHook, PrintHook, Runtime, RuntimeBuilder, WaitEvent, WaitHook};
 pub use zone::{Zone, ZoneError};

@@ -23,6 +23,23 @@ use crate::xmlrpc::ClientConfig;
 pub type PrintHook = Arc<dyn Fn(&str) + Send + Sync>;
 /// Where `debug` output goes: the text, the script's source (file) and the position.
 pub type DebugHook = Arc<dyn Fn(&str, Option<&str>, Position) + Send + Sync>;
+/// Told about every API call after it ends (method, params with the key redacted, duration,
+/// bytes, outcome), e.g. for a `--trace` log.
+pub type CallHook = crate::gandi::CallHook;
+/// Told what `op::wait` is doing, e.g. to draw a progress bar.
+pub type WaitHook = Arc<dyn Fn(WaitEvent<'_>) + Send + Sync>;
+
+/// What `op::wait` reports to a [`WaitHook`].
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum WaitEvent<'a> {
+    /// A wait for these operation ids begins.
+    Started(&'a [i64]),
+    /// An operation was polled (after each `operation.info`).
+    Polled(&'a crate::gandi::Operation),
+    /// The wait ended (done, failed, timed out or cancelled).
+    Finished,
+}
 
 /// Why a [`Runtime`] could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +68,8 @@ pub struct RuntimeBuilder {
     clock: Option<Clock>,
     on_print: Option<PrintHook>,
     on_debug: Option<DebugHook>,
+    on_call: Option<CallHook>,
+    on_wait: Option<WaitHook>,
     wait_timeout: Duration,
     poll_interval: Duration,
     base_dir: Option<PathBuf>,
@@ -153,6 +172,19 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Called after every API call the scripts make (also in dry-run reads), with the key and
+    /// passwords redacted: for a trace log.
+    pub fn on_call(mut self, hook: impl Fn(&CallRecord) + Send + Sync + 'static) -> Self {
+        self.on_call = Some(Arc::new(hook));
+        self
+    }
+
+    /// Called when `op::wait` starts, polls and ends: for progress display.
+    pub fn on_wait(mut self, hook: impl Fn(WaitEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.on_wait = Some(Arc::new(hook));
+        self
+    }
+
     /// How long `op::wait` waits by default (600 s) and how often it polls (1 s).
     pub fn wait(mut self, timeout: Duration, poll_interval: Duration) -> Self {
         self.wait_timeout = timeout;
@@ -189,7 +221,13 @@ impl RuntimeBuilder {
         };
         let calls = Arc::new(Mutex::new(CallLog::default()));
         let log = calls.clone();
-        gandi.set_call_log(Some(Arc::new(move |r: &CallRecord| lock(&log).push(r.clone()))));
+        let user_hook = self.on_call;
+        gandi.set_call_log(Some(Arc::new(move |r: &CallRecord| {
+            lock(&log).push(r.clone());
+            if let Some(h) = &user_hook {
+                h(r);
+            }
+        })));
         let cancel = CancelHandle::default();
         let host = Arc::new(Host {
             gandi,
@@ -201,6 +239,7 @@ impl RuntimeBuilder {
             cancel: cancel.clone(),
             wait_timeout: self.wait_timeout,
             poll_interval: self.poll_interval,
+            on_wait: self.on_wait,
             xmlrpc_config: self.client_config,
             xmlrpc_clients: Mutex::new(Default::default()),
             confirm: RwLock::new(self.confirm),
@@ -295,6 +334,8 @@ impl Runtime {
             clock: None,
             on_print: None,
             on_debug: None,
+            on_call: None,
+            on_wait: None,
             wait_timeout: Duration::from_secs(600),
             poll_interval: Duration::from_secs(1),
             base_dir: None,

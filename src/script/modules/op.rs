@@ -10,6 +10,7 @@ use crate::gandi::{ApiRecord, GandiError, WaitOptions};
 use crate::script::error::api_error;
 use crate::script::host::Host;
 use crate::script::limits;
+use crate::script::runtime::WaitEvent;
 use crate::xmlrpc::{Struct, Value};
 
 pub(super) fn module(host: &Arc<Host>) -> Module {
@@ -96,9 +97,24 @@ fn wait(h: &Host, ctx: &NativeCallContext, ops: Dynamic, timeout: Duration) -> R
         ids.push(id_arg(ctx, "op::wait", "operation", item)?);
     }
     let cancel = || limits::check(&h.cancel, true).is_some();
-    let opts =
+    let progress = |op: &crate::gandi::Operation| {
+        if let Some(hook) = &h.on_wait {
+            hook(WaitEvent::Polled(op));
+        }
+    };
+    let mut opts =
         WaitOptions::default().with_timeout(timeout).with_poll_interval(h.poll_interval).with_cancel(&cancel);
-    let done = match h.gandi.wait(&ids, &opts) {
+    if h.on_wait.is_some() {
+        opts = opts.with_progress(&progress);
+    }
+    if let Some(hook) = &h.on_wait {
+        hook(WaitEvent::Started(&ids));
+    }
+    let outcome = h.gandi.wait(&ids, &opts);
+    if let Some(hook) = &h.on_wait {
+        hook(WaitEvent::Finished);
+    }
+    let done = match outcome {
         Ok(done) => done,
         Err(GandiError::WaitCancelled { .. }) => {
             let stop = limits::check(&h.cancel, true).unwrap_or(limits::Stop::Cancelled);

@@ -1,0 +1,112 @@
+//! Progress display on stderr (indicatif): a spinner while `op::wait` waits for operations.
+//! Only drawn when enabled (stderr a terminal, not `-q`); output printed meanwhile goes through
+//! the bar so that lines don't tear it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::script::WaitEvent;
+
+/// A shared handle on the progress display. Cloning shares it.
+#[derive(Clone, Default)]
+pub struct Progress {
+    enabled: bool,
+    bar: Arc<Mutex<Option<ProgressBar>>>,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress").field("enabled", &self.enabled).finish_non_exhaustive()
+    }
+}
+
+impl Progress {
+    /// A display that draws only if `enabled`.
+    pub fn new(enabled: bool) -> Progress {
+        Progress { enabled, bar: Arc::default() }
+    }
+
+    /// Whether bars are drawn.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    fn with_bar<T>(&self, f: impl FnOnce(Option<&ProgressBar>) -> T) -> T {
+        let guard = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        f(guard.as_ref())
+    }
+
+    /// Starts a spinner with a message (replacing any other).
+    pub fn start(&self, message: String) {
+        if !self.enabled {
+            return;
+        }
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(message);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        if let Some(old) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).replace(bar) {
+            old.finish_and_clear();
+        }
+    }
+
+    /// Changes the spinner's message.
+    pub fn set_message(&self, message: String) {
+        self.with_bar(|b| {
+            if let Some(b) = b {
+                b.set_message(message)
+            }
+        });
+    }
+
+    /// Removes the spinner.
+    pub fn finish(&self) {
+        if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            b.finish_and_clear();
+        }
+    }
+
+    /// Follows `op::wait`.
+    pub fn wait_event(&self, e: WaitEvent<'_>) {
+        match e {
+            WaitEvent::Started(ids) => {
+                let list: Vec<String> = ids.iter().take(5).map(|i| i.to_string()).collect();
+                let more = if ids.len() > 5 { format!(" and {} more", ids.len() - 5) } else { String::new() };
+                let s = if ids.len() == 1 { "" } else { "s" };
+                self.start(format!("waiting for operation{s} {}{more}", list.join(", ")));
+            }
+            WaitEvent::Polled(op) => {
+                self.set_message(format!("operation {} {}: {}", op.id, op.kind_str(), op.step.as_str()))
+            }
+            WaitEvent::Finished => self.finish(),
+        }
+    }
+
+    /// Prints a line on stdout, above the bar if one is drawn.
+    pub fn println_stdout(&self, line: &str) {
+        self.with_bar(|b| match b {
+            Some(b) => b.suspend(|| println_ignoring_pipe(line)),
+            None => println_ignoring_pipe(line),
+        })
+    }
+
+    /// Prints a line on stderr, above the bar if one is drawn.
+    pub fn eprintln(&self, line: &str) {
+        self.with_bar(|b| match b {
+            Some(b) => b.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        })
+    }
+}
+
+/// `println!` that ignores a closed pipe instead of panicking.
+fn println_ignoring_pipe(line: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+}

@@ -1,0 +1,441 @@
+//! `gandish run` and `gandish eval`: run a script (a file or a bundled `std/NAME`) or an
+//! expression, print its value (and the dry-run plan), render errors with a caret, and map the
+//! outcome to an exit status. Also `--lock` (one run at a time) and `--report` (a JSON file).
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use clap::Args;
+use rhai::{AST, Dynamic, Engine, Map, Scope};
+
+use super::exit::{CliError, Exit, script_exit};
+use super::render::{ScriptSource, render_error, render_plan, render_value, to_json};
+use super::settings::{Settings, runtime};
+use crate::Runtime;
+use crate::script::Error;
+use crate::script::resolver::{STDLIB, stdlib_names};
+
+/// Long help for `gandish run`.
+pub const RUN_LONG_ABOUT: &str =
+    "Run a script file (or a bundled one, std/NAME: see `gandish stdlib`) and print \
+the value of its last expression.
+
+Each KEY=VALUE argument lands in the map ARGS (ARGS.KEY in the script). A VALUE that is a Rhai \
+literal is read as one: 42, -1.5, true, false, (), \"text\", 'c', [1, 2], #{a: 1}; anything else \
+(web01, 2024-01-31, 12m) is a string. Quote for the shell: name='\"42\"' passes the string \"42\".
+
+--lock FILE takes an exclusive lock on FILE (created if missing, never deleted) for the whole run; \
+if another run holds it, gandish exits at once with status 75. --report FILE writes a JSON report \
+(tagged JSON, written to a temporary file then renamed, so readers never see half a file): the \
+variable REPORT if the script defines it at top level, else the script's value. A failed run writes \
+the report only if REPORT was set before the failure.";
+
+/// `gandish run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The script: a file, or std/NAME for a bundled script.
+    #[arg(value_name = "FILE|std/NAME")]
+    pub script: String,
+
+    /// Arguments for the script, in the map ARGS.
+    #[arg(value_name = "KEY=VALUE")]
+    pub args: Vec<String>,
+
+    /// Hold an exclusive lock on FILE while running; exit 75 if another run holds it.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+
+    /// Write a JSON report to FILE (REPORT if the script sets it, else the script's value).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// `gandish eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The expression (or statements; the last value is printed).
+    #[arg(value_name = "EXPR", allow_hyphen_values = true)]
+    pub expr: String,
+}
+
+/// Reads a `KEY=VALUE` value: a Rhai literal if it is one, else the text as a string.
+pub fn parse_value(text: &str) -> Dynamic {
+    let t = text.trim();
+    let number = {
+        let body = t.strip_prefix('-').unwrap_or(t);
+        !body.is_empty()
+            && body.starts_with(|c: char| c.is_ascii_digit())
+            && (body.chars().all(|c| c.is_ascii_digit() || c == '_')
+                || is_float(body)
+                || (body.starts_with("0x") && body[2..].chars().all(|c| c.is_ascii_hexdigit() || c == '_')))
+    };
+    let literal = number
+        || matches!(t, "true" | "false" | "()")
+        || t.starts_with(['"', '`', '\'', '['])
+        || t.starts_with("#{");
+    if literal {
+        let mut engine = Engine::new_raw();
+        engine.set_max_operations(10_000).set_max_expr_depths(32, 32).set_strict_variables(true);
+        if let Ok(v) = engine.eval_expression::<Dynamic>(t) {
+            return v;
+        }
+    }
+    Dynamic::from(text.to_string())
+}
+
+fn is_float(s: &str) -> bool {
+    let (mant, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mant_ok = match mant.split_once('.') {
+        Some((a, b)) => {
+            !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit())
+        }
+        None => exp.is_some() && !mant.is_empty() && mant.chars().all(|c| c.is_ascii_digit()),
+    };
+    let exp_ok = exp.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+    });
+    mant_ok && exp_ok
+}
+
+/// The `ARGS` map from `KEY=VALUE` arguments.
+pub fn parse_args(args: &[String]) -> Result<Map, CliError> {
+    let mut map = Map::new();
+    for a in args {
+        let Some((k, v)) = a.split_once('=') else {
+            return Err(CliError::usage(format!(
+                "script argument {a:?} is not KEY=VALUE (e.g. days=30 or name=web01)"
+            )));
+        };
+        let valid = k.starts_with(|c: char| c.is_alphabetic() || c == '_')
+            && k.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if !valid {
+            return Err(CliError::usage(format!(
+                "script argument {a:?}: the key {k:?} must be a name (letters, digits, _)"
+            )));
+        }
+        if map.insert(k.into(), parse_value(v)).is_some() {
+            return Err(CliError::usage(format!("script argument {k} is given twice")));
+        }
+    }
+    Ok(map)
+}
+
+/// Sets up Ctrl-C (and SIGTERM) to cancel the runtime's runs; a second one exits 130 at once.
+/// Returns the flag telling whether it happened. Only the first call in a process installs it.
+pub fn install_interrupt(rt: &Runtime) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let cancel = rt.cancel_handle();
+    let f = flag.clone();
+    let _ = ctrlc::set_handler(move || {
+        if f.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        cancel.cancel();
+    });
+    flag
+}
+
+/// An exclusive lock held until dropped.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+}
+
+/// Takes the `--lock` file, or says who holds it (exit 75).
+pub fn acquire_lock(path: &Path) -> Result<RunLock, CliError> {
+    let mut file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| CliError::usage(format!("cannot open the lock file {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.set_len(0);
+            let _ = writeln!(file, "{}", std::process::id());
+            Ok(RunLock { _file: file })
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder =
+                std::fs::read_to_string(path).ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            let by = holder.map(|p| format!(" (pid {p})")).unwrap_or_default();
+            Err(CliError::rendered(
+                Exit::Locked,
+                format!("error: another gandish run holds the lock {}{by}; not running", path.display()),
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(CliError::failure(format!("cannot lock {}: {e}", path.display())))
+        }
+    }
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same folder, then a rename.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// What to run.
+enum Script {
+    File(PathBuf),
+    Std(&'static str, &'static str),
+    Text(String),
+}
+
+fn resolve_script(name: &str) -> Result<Script, CliError> {
+    if let Some(n) = name.strip_prefix("std/") {
+        let n = n.strip_suffix(".rhai").unwrap_or(n);
+        if let Some((k, text)) = STDLIB.iter().find(|(k, _)| *k == n) {
+            return Ok(Script::Std(k, text));
+        }
+        if !Path::new(name).exists() {
+            let names: Vec<String> = stdlib_names().map(|n| format!("std/{n}")).collect();
+            return Err(CliError::usage(format!(
+                "there is no bundled script {name}; the bundled scripts are: {}",
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(Script::File(PathBuf::from(name)))
+}
+
+/// Compiles and runs; returns the source (for error rendering), and the outcome.
+fn execute(rt: &Runtime, script: &Script, scope: &mut Scope) -> (ScriptSource, Result<Dynamic, Error>) {
+    let compiled: (ScriptSource, Result<AST, Error>) = match script {
+        Script::File(path) => {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let canonical = std::fs::canonicalize(path).ok().map(|p| p.to_string_lossy().into_owned());
+            let src = ScriptSource { display: path.display().to_string(), text, canonical };
+            (src, rt.compile_file_with_scope(scope, path))
+        }
+        Script::Std(name, text) => {
+            let display = format!("std/{name}");
+            let ast = rt.compile_with_scope(scope, text).map(|mut a| {
+                a.set_source(display.as_str());
+                a
+            });
+            (ScriptSource { display: display.clone(), text: text.to_string(), canonical: Some(display) }, ast)
+        }
+        Script::Text(text) => {
+            let src = ScriptSource { display: "<eval>".into(), text: text.clone(), canonical: None };
+            (src, rt.compile_with_scope(scope, text))
+        }
+    };
+    let (src, ast) = compiled;
+    let result = ast.and_then(|ast| rt.run_ast_with_scope(scope, &ast));
+    (src, result)
+}
+
+/// The full text for stderr of a failed run: the rendered error and, where useful, a note.
+pub fn error_text(e: &Error, src: &ScriptSource, settings: &Settings, interrupted: bool) -> String {
+    if interrupted && matches!(e, Error::Cancelled { .. }) {
+        return "interrupted\n".into();
+    }
+    let mut text = render_error(e, src, settings.color);
+    if matches!(e, Error::Fault { .. }) && settings.api_key().is_none() {
+        text.push_str(
+            "note: no API key is configured: give --api-key, set GANDI_API_KEY, or set api_key in the config file\n",
+        );
+    }
+    text
+}
+
+/// Prints `text` on stdout; a closed pipe is not an error.
+pub fn print_stdout(settings: &Settings, text: &str) -> Result<(), CliError> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let text = settings.redactor().apply(text).into_owned();
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::failure(format!("cannot write the output: {e}"))),
+    }
+}
+
+/// Prints the value and the plan of a finished run.
+fn print_outcome(settings: &Settings, rt: &Runtime, value: Option<&Dynamic>) -> Result<(), CliError> {
+    if let Some(v) = value {
+        print_stdout(settings, &render_value(v, settings.json))?;
+    }
+    let plan = render_plan(&rt.take_plan());
+    if settings.json || value.is_none() {
+        // Keep stdout a single JSON document (or clean after a failure): the plan goes to stderr.
+        settings.progress.eprintln(settings.redactor().apply(plan.trim_end()).as_ref());
+    } else {
+        print_stdout(settings, &plan)?;
+    }
+    Ok(())
+}
+
+fn summary(settings: &Settings, rt: &Runtime, started: Instant) {
+    if settings.verbose > 0 {
+        let calls = rt.calls();
+        let in_calls: f64 = calls.iter().map(|c| c.duration.as_secs_f64()).sum();
+        settings.progress.eprintln(&format!(
+            "{} call{} ({:.1} ms in calls), {:.1} ms in all",
+            calls.len(),
+            if calls.len() == 1 { "" } else { "s" },
+            in_calls * 1000.0,
+            started.elapsed().as_secs_f64() * 1000.0
+        ));
+    }
+}
+
+/// `gandish run`.
+pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
+    let script = resolve_script(&args.script)?;
+    let map = parse_args(&args.args)?;
+    let _lock = args.lock.as_deref().map(acquire_lock).transpose()?;
+    let rt = runtime(settings)?;
+    let interrupted = install_interrupt(&rt);
+    let started = Instant::now();
+    let mut scope = Scope::new();
+    scope.push("ARGS", map);
+    let (src, result) = execute(&rt, &script, &mut scope);
+    settings.progress.finish();
+    let report_value = scope.get_value::<Dynamic>("REPORT");
+    if let Some(path) = &args.report {
+        let value = match (&result, &report_value) {
+            (_, Some(r)) => Some(r.clone()),
+            (Ok(v), None) => Some(v.clone()),
+            (Err(_), None) => None,
+        };
+        if let Some(v) = value {
+            let text = settings.redactor().apply(&to_json(&v)).into_owned();
+            write_atomic(path, &text)
+                .map_err(|e| CliError::failure(format!("cannot write the report {}: {e}", path.display())))?;
+        }
+    }
+    summary(settings, &rt, started);
+    match result {
+        Ok(v) => print_outcome(settings, &rt, Some(&v)),
+        Err(e) => {
+            print_outcome(settings, &rt, None)?;
+            let text = error_text(&e, &src, settings, interrupted.load(Ordering::SeqCst));
+            Err(CliError::rendered(script_exit(&e), text.trim_end()))
+        }
+    }
+}
+
+/// `gandish eval`.
+pub fn eval(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
+    let rt = runtime(settings)?;
+    let interrupted = install_interrupt(&rt);
+    let started = Instant::now();
+    let (src, result) = execute(&rt, &Script::Text(args.expr.clone()), &mut Scope::new());
+    settings.progress.finish();
+    summary(settings, &rt, started);
+    match result {
+        Ok(v) => print_outcome(settings, &rt, Some(&v)),
+        Err(e) => {
+            print_outcome(settings, &rt, None)?;
+            let text = error_text(&e, &src, settings, interrupted.load(Ordering::SeqCst));
+            Err(CliError::rendered(script_exit(&e), text.trim_end()))
+        }
+    }
+}
+
+/// Runs a script file once for the watcher, with `ARGS` (shared with [`run`]); returns the
+/// outcome and the text to show for an error.
+#[allow(dead_code)] // used by the watcher (next commit)
+pub(crate) fn run_once(
+    rt: &Runtime,
+    settings: &Settings,
+    path: &Path,
+    args: &Map,
+) -> Result<(), (Exit, String)> {
+    let mut scope = Scope::new();
+    scope.push("ARGS", args.clone());
+    let (src, result) = execute(rt, &Script::File(path.to_path_buf()), &mut scope);
+    settings.progress.finish();
+    match result {
+        Ok(v) => print_outcome(settings, rt, Some(&v)).map_err(|e| (e.exit, e.message)),
+        Err(e) => {
+            let _ = print_outcome(settings, rt, None);
+            let text = if matches!(e, Error::Cancelled { .. }) {
+                "cancelled: files changed\n".to_string()
+            } else {
+                error_text(&e, &src, settings, false)
+            };
+            Err((script_exit(&e), text))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_literals_where_they_parse() {
+        let show = |s: &str| {
+            let v = parse_value(s);
+            format!("{}:{}", v.type_name(), crate::script::display::to_debug(&v))
+        };
+        assert_eq!(show("42"), "i64:42");
+        assert_eq!(show("-7"), "i64:-7");
+        assert_eq!(show("1_000"), "i64:1000");
+        assert_eq!(show("2.5"), "f64:2.5");
+        assert_eq!(show("1e3"), "f64:1000.0");
+        assert_eq!(show("true"), "bool:true");
+        assert_eq!(show("\"42\""), "string:\"42\"");
+        assert_eq!(show("[1, \"a\"]"), "array:[1, \"a\"]");
+        assert_eq!(show("#{a: 1}"), "map:#{a: 1}");
+        assert_eq!(show("()"), "():()");
+        // Not literals: strings, as typed.
+        assert_eq!(show("web01"), "string:\"web01\"");
+        assert_eq!(show("2024-01-31"), "string:\"2024-01-31\"");
+        assert_eq!(show("12m"), "string:\"12m\"");
+        assert_eq!(show("[1,"), "string:\"[1,\"");
+        assert_eq!(show("1.2.3"), "string:\"1.2.3\"");
+        assert_eq!(show(""), "string:\"\"");
+        assert_eq!(show("[x]"), "string:\"[x]\"");
+    }
+
+    #[test]
+    fn args_need_a_name_and_an_equals_sign() {
+        let m = parse_args(&["a=1".into(), "b=x=y".into()]).unwrap();
+        assert_eq!(m["a"].as_int().unwrap(), 1);
+        assert_eq!(m["b"].clone().into_string().unwrap(), "x=y");
+        for bad in ["novalue", "=1", "a b=1", "1a=2"] {
+            let e = parse_args(&[bad.into()]).unwrap_err();
+            assert_eq!(e.exit, Exit::Usage, "{bad}");
+        }
+        assert!(parse_args(&["a=1".into(), "a=2".into()]).unwrap_err().message.contains("twice"));
+    }
+
+    #[test]
+    fn the_lock_is_exclusive_and_reusable() {
+        let path = std::env::temp_dir().join(format!("gandish-lock-{}", std::process::id()));
+        let held = acquire_lock(&path).unwrap();
+        let e = acquire_lock(&path).unwrap_err();
+        assert_eq!(e.exit, Exit::Locked);
+        assert!(e.message.contains(&format!("pid {}", std::process::id())), "{}", e.message);
+        drop(held);
+        drop(acquire_lock(&path).unwrap());
+        std::fs::remove_file(&path).unwrap();
+    }
+}

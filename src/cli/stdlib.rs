@@ -1,0 +1,166 @@
+//! `gandish stdlib`: lists the bundled scripts (`stdlib/*.rhai`, run as `std/NAME`) with the
+//! summary and arguments their doc header declares.
+//!
+//! **The doc header convention.** A bundled script starts with `//!` lines:
+//!
+//! ```text
+//! //! Renew every instance that ends within DAYS days.
+//! //! Longer description, any number of lines.
+//! //! arg days: renew those ending within this many days (default 30)
+//! //! arg duration: how long to renew for, e.g. "12m" (default "12m")
+//! ```
+//!
+//! The first `//!` line is the summary; `//! arg NAME: text` lines declare the `ARGS.NAME` the
+//! script reads; the other `//!` lines are the description. The header ends at the first line
+//! that is not a `//!` line (blank lines excepted). A script without `//!` lines falls back to
+//! its first `//` comment line as the summary.
+
+use std::fmt::Write as _;
+
+use clap::Args;
+
+use super::exit::CliError;
+use crate::script::resolver::STDLIB;
+
+/// Long help for `gandish stdlib`.
+pub const LONG_ABOUT: &str =
+    "List the bundled scripts (run them as `gandish run std/NAME KEY=VALUE…`, or import \
+them with `import \"std/NAME\"`), each with its summary and the arguments it reads from ARGS.
+
+A bundled script documents itself with leading `//!` lines: the first is the summary, \
+`//! arg NAME: description` declares an argument, the others describe it further.";
+
+/// `gandish stdlib`.
+#[derive(Debug, Args)]
+pub struct StdlibArgs {
+    /// Show only this script (NAME or std/NAME), with its full description.
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// One argument a bundled script declares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArgDoc {
+    /// The key in `ARGS`.
+    pub name: String,
+    /// What it means.
+    pub description: String,
+}
+
+/// What a bundled script's header says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScriptDoc {
+    /// The first line.
+    pub summary: String,
+    /// The other lines.
+    pub description: Vec<String>,
+    /// The declared arguments.
+    pub args: Vec<ArgDoc>,
+}
+
+/// Reads the doc header of a script.
+pub fn parse_header(source: &str) -> ScriptDoc {
+    let mut doc = ScriptDoc::default();
+    let mut lines = source.lines().peekable();
+    if lines.peek().is_some_and(|l| l.starts_with("#!")) {
+        lines.next();
+    }
+    let mut fallback = None;
+    for line in lines {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        let Some(rest) = t.strip_prefix("//!") else {
+            if fallback.is_none() && doc.summary.is_empty() {
+                fallback = t.strip_prefix("//").filter(|s| !s.starts_with('/')).map(|s| s.trim().to_string());
+            }
+            if doc.summary.is_empty() && t.starts_with("//") {
+                continue;
+            }
+            break;
+        };
+        let rest = rest.trim();
+        if let Some(arg) = rest.strip_prefix("arg ") {
+            let (name, desc) = arg.split_once(':').unwrap_or((arg, ""));
+            doc.args.push(ArgDoc { name: name.trim().to_string(), description: desc.trim().to_string() });
+        } else if doc.summary.is_empty() {
+            doc.summary = rest.to_string();
+        } else {
+            doc.description.push(rest.to_string());
+        }
+    }
+    if doc.summary.is_empty() {
+        doc.summary = fallback.unwrap_or_default();
+    }
+    doc
+}
+
+/// The listing (all scripts, or one in full).
+pub fn listing(name: Option<&str>) -> Result<String, CliError> {
+    let mut out = String::new();
+    let wanted = name.map(|n| n.strip_prefix("std/").unwrap_or(n));
+    let mut found = false;
+    for (n, text) in STDLIB {
+        if wanted.is_some_and(|w| w != *n) {
+            continue;
+        }
+        found = true;
+        let doc = parse_header(text);
+        let _ = writeln!(out, "std/{n}  {}", doc.summary);
+        if wanted.is_some() {
+            for l in &doc.description {
+                let _ = writeln!(out, "    {l}");
+            }
+        }
+        for a in &doc.args {
+            let _ = writeln!(out, "    {}=…  {}", a.name, a.description);
+        }
+    }
+    if !found {
+        let names: Vec<String> = STDLIB.iter().map(|(n, _)| format!("std/{n}")).collect();
+        return Err(CliError::usage(format!(
+            "there is no bundled script {}; the bundled scripts are: {}",
+            name.unwrap_or_default(),
+            names.join(", ")
+        )));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_gives_summary_description_and_args() {
+        let doc = parse_header(
+            "#!/usr/bin/env gandish\n//! Renew what ends soon.\n//! Longer text.\n//! arg days: within this many days (default 30)\n//!arg dry:  plan only\n\nlet x = 1;\n//! not header\n",
+        );
+        assert_eq!(doc.summary, "Renew what ends soon.");
+        assert_eq!(doc.description, ["Longer text."]);
+        assert_eq!(
+            doc.args,
+            [
+                ArgDoc { name: "days".into(), description: "within this many days (default 30)".into() },
+                ArgDoc { name: "dry".into(), description: "plan only".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_comments_give_a_summary() {
+        let doc = parse_header("// std/util — helpers.\n//\n// more\nfn f() {}\n");
+        assert_eq!(doc.summary, "std/util — helpers.");
+        assert!(doc.args.is_empty());
+    }
+
+    #[test]
+    fn every_bundled_script_is_listed() {
+        let out = listing(None).unwrap();
+        for (n, _) in STDLIB {
+            assert!(out.contains(&format!("std/{n}  ")), "{out}");
+        }
+        assert!(listing(Some("nope")).unwrap_err().message.contains("std/util"));
+    }
+}
