@@ -121,9 +121,18 @@ impl Session {
         if let Ok(text) = std::fs::read_to_string(path) {
             self.sources.add(&name, &text);
         }
-        let result = self.run(|s| s.rt.compile_file_with_scope(&s.scope, path));
+        let result = self.run(|s| {
+            let ast = s.rt.compile_file_with_scope(&s.scope, path)?;
+            for f in ast.iter_functions() {
+                s.sources.defined(f.name, &name);
+            }
+            Ok(ast)
+        });
+        let defines = matches!(result, Ok((_, true)));
         self.report(result.map(|(v, _)| v));
-        self.sources.forget(&name);
+        if !defines {
+            self.sources.forget(&name);
+        }
     }
 
     /// Compiles with `compile`, merges the functions, runs the statements with the scope.
