@@ -38,12 +38,24 @@ fn quote(s: &str) -> String {
 impl Term {
     /// Starts `gandish repl --sandbox` with its history in `history`.
     fn start(history: &Path) -> Term {
+        Term::start_with(history, &["--sandbox"])
+    }
+
+    /// Starts `gandish --no-config repl ARGS…` with its history in `history`.
+    fn start_with(history: &Path, args: &[&str]) -> Term {
         tmux_available();
         let socket = format!("gandish-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        let repl = format!(
+            "{} --no-config repl {}",
+            quote(env!("CARGO_BIN_EXE_gandish")),
+            args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+        );
+        // The shell reports the exit status on the screen once the REPL has ended (and traps
+        // Ctrl-C's SIGINT so that it outlives the REPL; the REPL gets the default disposition).
         let cmd = format!(
-            "exec env -u GANDI_API_KEY -u GANDI_URL -u NO_COLOR GANDISH_HISTORY={} {} --no-config repl --sandbox",
+            "exec env -u GANDI_API_KEY -u GANDI_URL -u NO_COLOR GANDISH_HISTORY={} sh -c {}",
             quote(&history.display().to_string()),
-            quote(env!("CARGO_BIN_EXE_gandish"))
+            quote(&format!("trap : INT; {repl}; echo \"[exited $?]\""))
         );
         let t = Term { socket };
         let out = t.tmux(&["new-session", "-d", "-s", "t", "-x", "200", "-y", "50", &cmd]);
@@ -82,6 +94,21 @@ impl Term {
     fn line(&self, text: &str) {
         self.type_text(text);
         self.keys(&["Enter"]);
+    }
+
+    /// Types a complete entry, presses Enter and waits for the next prompt. (Keys typed while
+    /// an entry runs may be lost when the line editor takes the terminal back, as in other
+    /// line editors, so a test types only at a prompt.)
+    fn entry(&self, text: &str) {
+        self.at_prompt();
+        let prompts = self.screen().matches("gandish>").count();
+        self.line(text);
+        self.wait_for("the next prompt", |s| s.matches("gandish>").count() > prompts);
+    }
+
+    /// Waits for an empty prompt.
+    fn at_prompt(&self) {
+        self.wait_line("");
     }
 
     /// The screen and its scrollback.
@@ -123,14 +150,6 @@ impl Term {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-
-    /// `(dead, exit status)` of the REPL process.
-    fn pane_status(&self) -> (bool, Option<i32>) {
-        let out = self.tmux(&["display-message", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}"]);
-        let text = String::from_utf8_lossy(&out.stdout);
-        let mut parts = text.split_whitespace();
-        (parts.next() == Some("1"), parts.next().and_then(|s| s.parse().ok()))
-    }
 }
 
 impl Drop for Term {
@@ -155,8 +174,7 @@ fn count_lines(screen: &str, text: &str) -> usize {
 fn tab_completes_modules_functions_variables_and_fields_and_hints_show_signatures() {
     let dir = temp_dir("complete");
     let t = Term::start(&dir.join("history"));
-    t.line("let my_inst = paas::info(1)");
-    t.wait_for("the next prompt", |s| s.matches("gandish>").count() >= 2);
+    t.entry("let my_inst = paas::info(1)");
 
     t.type_text("paas::l");
     t.keys(&["Tab"]);
@@ -200,23 +218,26 @@ fn tab_completes_modules_functions_variables_and_fields_and_hints_show_signature
 fn multi_line_entries_and_an_unterminated_string_at_a_terminal() {
     let dir = temp_dir("multiline");
     let t = Term::start(&dir.join("history"));
+    t.at_prompt();
     t.line("fn twice(a) {");
     t.line("  a * 2");
     t.line("}");
-    t.line("twice(21)");
+    t.entry("twice(21)");
     t.wait_for("42", |s| count_lines(s, "42") == 1);
 
     // A "string" cannot continue on the next line: the entry is evaluated and reported.
+    t.at_prompt();
     t.line("let s = \"abc");
     t.wait_for("the error", |s| s.contains("Open string is not terminated"));
-    t.line("1 + 1");
+    t.entry("1 + 1");
     t.wait_for("2", |s| count_lines(s, "2") == 1);
 
     // An open brace continues; an empty line submits it anyway.
+    t.at_prompt();
     t.line("if true {");
     t.keys(&["Enter"]);
     t.wait_for("the error for the open brace", |s| s.contains("Expecting '}'"));
-    t.line("\"alive\"");
+    t.entry("\"alive\"");
     t.wait_for("the REPL still answering", |s| count_lines(s, "alive") == 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -225,7 +246,8 @@ fn multi_line_entries_and_an_unterminated_string_at_a_terminal() {
 fn ctrl_c_cancels_a_loop_and_clears_the_line_and_ctrl_d_exits() {
     let dir = temp_dir("ctrlc");
     let t = Term::start(&dir.join("history"));
-    t.line("let before = 40");
+    t.entry("let before = 40");
+    t.at_prompt();
     t.line("loop {}");
     t.wait_for("the loop to start", |s| s.contains("gandish> loop {}"));
     // Ctrl-C until the loop reports its cancellation (one that lands before the run has begun
@@ -236,7 +258,7 @@ fn ctrl_c_cancels_a_loop_and_clears_the_line_and_ctrl_d_exits() {
         t.keys(&["C-c"]);
         std::thread::sleep(Duration::from_millis(300));
     }
-    assert!(!t.pane_status().0, "the REPL survived Ctrl-C");
+    t.at_prompt();
     t.line("before + 2");
     t.wait_for("the scope kept", |s| count_lines(s, "42") == 1);
 
@@ -245,17 +267,12 @@ fn ctrl_c_cancels_a_loop_and_clears_the_line_and_ctrl_d_exits() {
     t.wait_line("this_is_not_evaluated");
     t.keys(&["C-c"]);
     t.wait_line("");
-    t.line("\"next\"");
+    t.entry("\"next\"");
     t.wait_for("the next entry", |s| count_lines(s, "next") == 1);
     assert!(!t.screen().contains("error"), "the dropped line was not run:\n{}", t.screen());
 
     t.keys(&["C-d"]);
-    let deadline = Instant::now() + PATIENCE;
-    while !t.pane_status().0 {
-        assert!(Instant::now() < deadline, "Ctrl-D did not end the REPL:\n{}", t.screen());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(t.pane_status().1, Some(0));
+    t.wait_for("the REPL to end with status 0", |s| s.contains("[exited 0]"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -263,10 +280,12 @@ fn ctrl_c_cancels_a_loop_and_clears_the_line_and_ctrl_d_exits() {
 fn a_delete_asks_first_at_a_terminal() {
     let dir = temp_dir("confirm");
     let t = Term::start(&dir.join("history"));
+    t.at_prompt();
     t.line("paas::delete(1)");
     t.wait_for("the question", |s| s.contains("delete instance 1? [y]es / [a]ll / [N]o"));
     t.line("n");
     t.wait_for("the refusal", |s| s.contains("paas::delete: not confirmed, nothing sent"));
+    t.at_prompt();
     t.line("paas::info(1).name");
     t.wait_for("the instance still there", |s| count_lines(s, "Mon PaaS") == 1);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -286,12 +305,13 @@ fn history_is_appended_after_each_entry_never_with_the_key() {
     };
     {
         let t = Term::start(&file);
-        t.line("let marker = 1");
+        t.entry("let marker = 1");
         wait_file("let marker = 1");
-        t.line(&format!("let k = \"{SANDBOX_KEY}\""));
-        t.line("\"after the key\"");
+        t.entry(&format!("let k = \"{SANDBOX_KEY}\""));
+        t.entry("\"after the key\"");
         wait_file("\"after the key\"");
         assert!(!read().contains(SANDBOX_KEY), "the line with the key was saved:\n{}", read());
+        t.at_prompt();
         t.line("fn two() {");
         t.line("  2");
         t.line("}");
@@ -308,5 +328,66 @@ fn history_is_appended_after_each_entry_never_with_the_key() {
         t.keys(&["Up"]);
         std::thread::sleep(Duration::from_millis(200));
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A `gandish sandbox` serving every call slowly, stopped when dropped.
+struct SlowSandbox {
+    child: std::process::Child,
+    url: String,
+    // Kept open: the sandbox writes to its stderr after the banner.
+    _stderr: std::io::BufReader<std::process::ChildStderr>,
+}
+
+impl SlowSandbox {
+    fn start(latency_ms: u64) -> SlowSandbox {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gandish"))
+            .args(["--no-config", "sandbox", "--listen", "127.0.0.1:0", "--dataset", "seed", "--latency"])
+            .arg(latency_ms.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("gandish sandbox starts");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut banner = String::new();
+        stderr.read_line(&mut banner).unwrap();
+        let url = banner.trim().rsplit(' ').next().unwrap().to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{banner:?}");
+        SlowSandbox { child, url, _stderr: stderr }
+    }
+}
+
+impl Drop for SlowSandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_script_blocked_in_slow_calls() {
+    let sb = SlowSandbox::start(400);
+    let dir = temp_dir("slow");
+    let t = Term::start_with(
+        &dir.join("history"),
+        &["--url", &sb.url, "--api-key", SANDBOX_KEY, "--timeout", "5"],
+    );
+    t.entry("let calls = 0");
+    t.at_prompt();
+    t.line("loop { paas::count(); calls += 1; print(`call ${calls} done`); }");
+    t.wait_for("a first slow call to finish", |s| s.contains("call 1 done"));
+    let deadline = Instant::now() + PATIENCE;
+    while !t.screen().contains("cancelled") {
+        assert!(Instant::now() < deadline, "Ctrl-C never stopped the slow loop:\n{}", t.screen());
+        t.keys(&["C-c"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The call in flight ended (within its latency) and the loop stopped after it.
+    t.at_prompt();
+    t.line("`alive after ${calls} calls`");
+    t.wait_for("the REPL answering with the scope kept", |s| {
+        s.lines().any(|l| l.starts_with("alive after ") && !l.contains("after 0 "))
+    });
     std::fs::remove_dir_all(&dir).unwrap();
 }

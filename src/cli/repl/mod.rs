@@ -14,8 +14,9 @@
 //!   `yes` ([`confirm`]).
 //! - With piped stdin: no prompt, no colour, no history; entries are read line by line with the
 //!   same multi-line rules (text left open at the end of input is evaluated, and its error
-//!   reported); each entry's result is printed (with `:json on`, one JSON line per entry). The
-//!   exit status is 1 if an entry failed, 130 if interrupted, else 0.
+//!   reported); each entry's result is printed as `gandish eval` prints it (with `:json on`,
+//!   tagged JSON, `null` for `()`). The exit status is 1 if an entry failed, 130 if
+//!   interrupted, else 0.
 
 pub mod catalog;
 pub mod commands;
@@ -56,7 +57,7 @@ const STRAY_INTERRUPT: std::time::Duration = std::time::Duration::from_secs(2);
 /// How the REPL runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReplOptions {
-    /// Results as JSON (one line per entry); `:json on|off` changes it.
+    /// Results as tagged JSON; `:json on|off` changes it.
     pub json: bool,
     /// Start in dry-run mode; `:dry-run on|off` changes it. (`false` leaves the runtime's own
     /// setting.)
