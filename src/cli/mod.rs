@@ -113,23 +113,22 @@ where
     }
 }
 
-/// `gandish repl`, and a bare `gandish` on a terminal: the REPL of [`repl`] on a runtime built
-/// from the settings (the embedded sandbox, if any, lives as long as `settings`).
+/// `gandish repl` and a bare `gandish` on a terminal: the runtime the settings describe, and
+/// the REPL's options from the settings and the terminal.
 fn repl(settings: &Settings) -> Exit {
     let rt = match settings::runtime(settings) {
         Ok(rt) => rt,
         Err(e) => return report(&settings.redactor(), &e),
     };
-    let interactive = io::stdin().is_terminal();
-    let opts = repl::ReplOptions {
+    let detected = repl::ReplOptions::detect();
+    let options = repl::ReplOptions {
         json: settings.json,
         dry_run: settings.dry_run,
-        color: settings.color && interactive && io::stdout().is_terminal(),
         yes: settings.yes,
-        history: None,
-        interactive,
+        color: settings.color && detected.interactive,
+        ..detected
     };
-    repl::run(rt, opts)
+    repl::run(rt, options)
 }
 
 /// Prints a command's stdout text, or its error.

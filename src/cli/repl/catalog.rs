@@ -96,7 +96,11 @@ fn doc_text(comments: &[impl AsRef<str>]) -> String {
 
 /// Types as a script writer reads them: no `&mut `, `&str` as `String`, `i64 | Map`.
 fn tidy(signature: &str) -> String {
-    signature.replace("&mut ", "").replace("&str", "String").replace('|', " | ")
+    signature
+        .replace("&mut ", "")
+        .replace("&str", "String")
+        .replace("ImmutableString", "String")
+        .replace('|', " | ")
 }
 
 impl Catalog {

@@ -51,7 +51,13 @@ pub fn signature_hint(line: &str, pos: usize, catalog: &Catalog) -> Option<Strin
     }
     let word_start = line.rfind(|c: char| !is_name_char(c)).map_or(0, |i| i + 1);
     let word = &line[word_start..];
-    let name = if !word.is_empty() && !catalog.lookup(word).is_empty() { word } else { open_call(line)? };
+    // After a dot the word is a field (or a method), not the global function of that name.
+    let after_dot = line[..word_start].ends_with('.');
+    let name = if !word.is_empty() && !after_dot && !catalog.lookup(word).is_empty() {
+        word
+    } else {
+        open_call(line)?
+    };
     let overloads = catalog.lookup(name);
     if overloads.is_empty() {
         return None;
@@ -94,5 +100,7 @@ mod tests {
         assert_eq!(signature_hint("paas::delete", 3, &c), None, "only at the end of the line");
         assert_eq!(signature_hint("nothing_here(", 13, &c), None);
         assert_eq!(signature_hint(":doc paas::list(", 16, &c), None);
+        assert!(signature_hint("name", 4, &c).is_some(), "the global function `name`");
+        assert_eq!(signature_hint("p.name", 6, &c), None, "a field, not the function");
     }
 }

@@ -14,8 +14,9 @@
 //!   `yes` ([`confirm`]).
 //! - With piped stdin: no prompt, no colour, no history; entries are read line by line with the
 //!   same multi-line rules (text left open at the end of input is evaluated, and its error
-//!   reported); each entry's result is printed (with `:json on`, one JSON line per entry). The
-//!   exit status is 1 if an entry failed, 130 if interrupted, else 0.
+//!   reported); each entry's result is printed as `gandish eval` prints it (with `:json on`,
+//!   tagged JSON, `null` for `()`). The exit status is 1 if an entry failed, 130 if
+//!   interrupted, else 0.
 
 pub mod catalog;
 pub mod commands;
@@ -50,10 +51,13 @@ use super::interrupt;
 use super::redact::Redactor;
 use crate::Runtime;
 
+/// How long after an entry ends a Ctrl-C is still taken as meant for it (and ignored).
+const STRAY_INTERRUPT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How the REPL runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReplOptions {
-    /// Results as JSON (one line per entry); `:json on|off` changes it.
+    /// Results as tagged JSON; `:json on|off` changes it.
     pub json: bool,
     /// Start in dry-run mode; `:dry-run on|off` changes it. (`false` leaves the runtime's own
     /// setting.)
@@ -109,16 +113,19 @@ pub fn run(runtime: Runtime, opts: ReplOptions) -> Exit {
         eprintln!("warning: {e}; Ctrl-C will not cancel a running entry");
     }
     let busy = session.busy.clone();
+    let ended = session.ended.clone();
     let cancel = session.rt.cancel_handle();
+    let at_terminal = opts.interactive;
     let _hook = interrupt::on_interrupt(move || {
-        // While an entry runs, Ctrl-C cancels it; otherwise (a signal from elsewhere, as the
-        // prompt reads Ctrl-C as a key) the process ends as usual.
         if busy.load(Ordering::SeqCst) {
             cancel.cancel();
-            true
-        } else {
-            false
+            return true;
         }
+        // At the prompt the line editor reads Ctrl-C as a key, so a signal there comes from
+        // elsewhere (SIGTERM, SIGHUP): the process ends as usual (130). Except just after an
+        // entry ended: that is a repeated Ctrl-C meant for the entry, and is ignored.
+        let recent = ended.lock().unwrap_or_else(|e| e.into_inner()).elapsed() < STRAY_INTERRUPT;
+        at_terminal && recent
     });
 
     if opts.interactive {

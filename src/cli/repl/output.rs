@@ -1,41 +1,99 @@
-//! What the REPL prints: results on stdout (readable, or one JSON document per line with
-//! `:json on`), errors with the source line and a caret, notes and dry-run plans on stderr.
-//! Everything goes through the redactor, so the API key never shows.
+//! What the REPL prints, through [`render`](crate::cli::render) as `gandish eval` does: results
+//! on stdout (readable, tables, or tagged JSON with `:json on`), the dry-run plan after them
+//! (on stderr in JSON mode, so stdout stays JSON), errors with the source line and a caret and
+//! notes on stderr. Everything goes through the redactor, so the API key never shows.
+//!
+//! Each entry is named `<repl:N>` (its AST's source), so an error inside a function defined by an
+//! earlier entry points into that entry's text.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
-use rhai::Dynamic;
+use rhai::{Dynamic, EvalAltResult};
 
 use crate::cli::redact::Redactor;
-use crate::script::display::{to_debug, to_display, to_json};
+use crate::cli::render::{Sources, render_error, render_plan, render_value};
 use crate::script::{Error, PlanEntry};
+
+/// The text of the entries (and files) errors may point into.
+#[derive(Debug, Default)]
+pub struct EntrySources {
+    texts: HashMap<String, String>,
+    current: Option<String>,
+    /// Which entry defined each function (by name).
+    functions: HashMap<String, String>,
+    /// The entry the error being rendered points into, when it is not the current one.
+    pointing_into: Option<String>,
+}
+
+impl EntrySources {
+    /// Remembers the text of entry `name` and makes it the current one.
+    pub fn add(&mut self, name: &str, text: &str) {
+        self.texts.insert(name.to_string(), text.to_string());
+        self.current = Some(name.to_string());
+    }
+
+    /// Forgets an entry that defined no function (nothing can point into it later).
+    pub fn forget(&mut self, name: &str) {
+        self.texts.remove(name);
+    }
+
+    /// Records that entry `name` defined `function`.
+    pub fn defined(&mut self, function: &str, name: &str) {
+        self.functions.insert(function.to_string(), name.to_string());
+    }
+
+    /// Rhai names the running entry as the source of an error inside a function, even when the
+    /// function was defined by an earlier entry: find the innermost function the error happened
+    /// in and point into the entry that defined it.
+    fn point_at(&mut self, e: &Error) {
+        self.pointing_into = None;
+        let Error::Script(err) = e else { return };
+        let mut cur: &EvalAltResult = err;
+        let mut innermost_fn = None;
+        while let EvalAltResult::ErrorInFunctionCall(name, _, inner, _) = cur {
+            innermost_fn = Some(name.as_str());
+            cur = inner;
+        }
+        if let Some(f) = innermost_fn {
+            self.pointing_into = self.functions.get(f).cloned();
+        }
+    }
+}
+
+impl Sources for EntrySources {
+    fn get(&self, name: Option<&str>) -> Option<(String, String)> {
+        let name = match (&self.pointing_into, name) {
+            (Some(entry), None) => entry.as_str(),
+            (Some(entry), Some(n)) if n.starts_with("<repl:") => entry.as_str(),
+            (_, n) => n.or(self.current.as_deref())?,
+        };
+        if let Some(text) = self.texts.get(name) {
+            return Some((name.to_string(), text.clone()));
+        }
+        // A file (`:load`) or an imported module: read it.
+        let text = std::fs::read_to_string(name).ok()?;
+        Some((name.to_string(), text))
+    }
+}
 
 /// Prints for the REPL.
 #[derive(Debug)]
 pub struct Printer {
-    /// Results as JSON lines.
+    /// Results as tagged JSON.
     pub json: bool,
     /// ANSI colours on stderr.
     pub color: bool,
     redactor: Redactor,
 }
 
-const RED: &str = "\x1b[1;31m";
-const BLUE: &str = "\x1b[1;34m";
-const DIM: &str = "\x1b[2m";
-const RESET: &str = "\x1b[0m";
-
 impl Printer {
-    /// A printer that hides `secrets`.
+    /// A printer hiding what `redactor` knows.
     pub fn new(json: bool, color: bool, redactor: Redactor) -> Printer {
         Printer { json, color, redactor }
     }
 
-    fn paint(&self, style: &str, text: &str) -> String {
-        if self.color { format!("{style}{text}{RESET}") } else { text.to_string() }
-    }
-
-    /// Writes to stdout; a closed stdout (`| head`) is not an error worth reporting.
+    /// Writes to stdout; a closed stdout (`| head`) is not worth reporting.
     pub fn out(&self, text: &str) {
         let mut o = io::stdout().lock();
         let _ = o.write_all(self.redactor.apply(text).as_bytes());
@@ -49,54 +107,27 @@ impl Printer {
         let _ = e.flush();
     }
 
-    /// The value of an entry: nothing for `()` in text mode; in JSON mode every entry prints one
-    /// line (`null` for `()`), so the output lines match the entries.
-    pub fn value(&self, v: &Dynamic) {
-        if self.json {
-            let text = serde_json::to_string(&to_json(v)).unwrap_or_else(|_| "null".into());
-            self.out(&format!("{text}\n"));
-        } else if !v.is_unit() {
-            // Strings are quoted at the top level so `"1"` and `1` differ.
-            let text = if v.is_string() { to_debug(v) } else { to_display(v) };
-            self.out(&format!("{text}\n"));
-        }
+    /// The value of an entry (nothing for `()` in text mode, `null` in JSON mode) and the changes
+    /// it planned in dry-run mode.
+    pub fn value(&self, v: &Dynamic, plan: &[PlanEntry]) {
+        self.out(&render_value(v, self.json));
+        self.plan(plan, self.json);
     }
 
-    /// A note on stderr (`cancelled`, `planned, not sent: …`).
+    /// The plan: after the value on stdout, or on stderr (JSON mode, failed entries).
+    pub fn plan(&self, plan: &[PlanEntry], to_stderr: bool) {
+        let text = render_plan(plan);
+        if to_stderr { self.err(&text) } else { self.out(&text) }
+    }
+
+    /// A note on stderr (`cancelled`).
     pub fn note(&self, text: &str) {
-        self.err(&format!("{}\n", self.paint(DIM, text)));
+        if self.color { self.err(&format!("\x1b[2m{text}\x1b[0m\n")) } else { self.err(&format!("{text}\n")) }
     }
 
-    /// The changes planned in dry-run mode by the last entry.
-    pub fn plan(&self, plan: &[PlanEntry]) {
-        if plan.is_empty() {
-            return;
-        }
-        let mut text = format!("dry-run: {} change(s) not sent:\n", plan.len());
-        for p in plan {
-            text.push_str(&format!("  - {} ({})\n", p.summary, p.method));
-        }
-        self.err(&self.paint(DIM, &text));
-    }
-
-    /// An error, with the line of `source` it points at and a caret under the column, like
-    /// rustc. `name` names the source (`<repl>` or the file).
-    pub fn error(&self, e: &Error, name: &str, source: &str) {
-        let mut text = format!("{}: {e}\n", self.paint(RED, "error"));
-        if let Some(pos) = e.position()
-            && let Some(line_no) = pos.line()
-            && let Some(line) = source.split('\n').nth(line_no - 1)
-        {
-            let col = pos.position().unwrap_or(1).max(1);
-            let gutter = " ".repeat(line_no.to_string().len());
-            let bar = self.paint(BLUE, "|");
-            text.push_str(&format!("{gutter}{} {name}:{line_no}:{col}\n", self.paint(BLUE, "-->")));
-            text.push_str(&format!("{gutter} {bar}\n"));
-            text.push_str(&format!("{} {bar} {}\n", self.paint(BLUE, &line_no.to_string()), line.trim_end()));
-            let pad: String =
-                line.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-            text.push_str(&format!("{gutter} {bar} {pad}{}\n", self.paint(RED, "^")));
-        }
-        self.err(&text);
+    /// An error, with the line it points at and a caret under the column.
+    pub fn error(&self, e: &Error, sources: &mut EntrySources) {
+        sources.point_at(e);
+        self.err(&render_error(e, sources, self.color));
     }
 }

@@ -5,14 +5,15 @@
 //! statements are cleared after each run), as rhai-repl does.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rhai::{AST, Dynamic, Scope};
 
 use super::catalog::Catalog;
 use super::confirm::Confirmer;
-use super::output::Printer;
+use super::output::{EntrySources, Printer};
 use super::shape::{self, Shape};
 use crate::Runtime;
 use crate::script::Error;
@@ -42,8 +43,14 @@ pub struct Session {
     pub failures: usize,
     /// Set while an entry runs (Ctrl-C then cancels it instead of ending the process).
     pub busy: Arc<AtomicBool>,
+    /// When the last entry ended: a Ctrl-C pressed just after an entry ended was meant for it.
+    pub ended: Arc<Mutex<Instant>>,
     /// The confirmation policy, when changes need one (reset before each entry).
     pub confirmer: Option<Arc<Confirmer>>,
+    /// The entries errors may point into.
+    sources: EntrySources,
+    /// How many code entries ran (names them `<repl:N>`).
+    entries: usize,
 }
 
 impl std::fmt::Debug for Session {
@@ -67,7 +74,10 @@ impl Session {
             printer,
             failures: 0,
             busy: Arc::new(AtomicBool::new(false)),
+            ended: Arc::new(Mutex::new(Instant::now())),
             confirmer: None,
+            sources: EntrySources::default(),
+            entries: 0,
         }
     }
 
@@ -85,20 +95,52 @@ impl Session {
         if trimmed.starts_with(':') {
             return super::commands::run(self, trimmed);
         }
-        let result = self.run(|s| s.rt.compile_with_scope(&s.scope, entry));
-        self.report(result, "<repl>", entry);
+        self.entries += 1;
+        let name = format!("<repl:{}>", self.entries);
+        self.sources.add(&name, entry);
+        let result = self.run(|s| {
+            let mut ast = s.rt.compile_with_scope(&s.scope, entry)?;
+            ast.set_source(name.as_str());
+            for f in ast.iter_functions() {
+                s.sources.defined(f.name, &name);
+            }
+            Ok(ast)
+        });
+        let defines = matches!(result, Ok((_, true)));
+        self.report(result.map(|(v, _)| v));
+        if !defines {
+            // Only a function can point back into an entry later.
+            self.sources.forget(&name);
+        }
         Flow::Continue
     }
 
     /// Runs a script file in the session (`:load`): its variables and functions stay.
     pub fn load(&mut self, path: &Path) {
-        let result = self.run(|s| s.rt.compile_file_with_scope(&s.scope, path));
-        let source = std::fs::read_to_string(path).unwrap_or_default();
-        self.report(result, &path.display().to_string(), &source);
+        let name = path.display().to_string();
+        if let Ok(text) = std::fs::read_to_string(path) {
+            self.sources.add(&name, &text);
+        }
+        let result = self.run(|s| {
+            let ast = s.rt.compile_file_with_scope(&s.scope, path)?;
+            for f in ast.iter_functions() {
+                s.sources.defined(f.name, &name);
+            }
+            Ok(ast)
+        });
+        let defines = matches!(result, Ok((_, true)));
+        self.report(result.map(|(v, _)| v));
+        if !defines {
+            self.sources.forget(&name);
+        }
     }
 
     /// Compiles with `compile`, merges the functions, runs the statements with the scope.
-    fn run(&mut self, compile: impl FnOnce(&Self) -> Result<AST, Error>) -> Result<Dynamic, Error> {
+    /// Returns the value and whether the code defined functions.
+    fn run(
+        &mut self,
+        compile: impl FnOnce(&mut Self) -> Result<AST, Error>,
+    ) -> Result<(Dynamic, bool), Error> {
         let ast = compile(self)?;
         let defines = ast.iter_functions().next().is_some();
         self.fns += ast;
@@ -110,23 +152,24 @@ impl Session {
         }
         self.busy.store(true, Ordering::SeqCst);
         let result = self.rt.run_ast_with_scope(&mut self.scope, &self.fns);
+        *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         self.busy.store(false, Ordering::SeqCst);
         self.fns.clear_statements();
-        result
+        result.map(|v| (v, defines))
     }
 
-    fn report(&mut self, result: Result<Dynamic, Error>, name: &str, source: &str) {
+    fn report(&mut self, result: Result<Dynamic, Error>) {
+        let plan = self.rt.take_plan();
         match result {
-            Ok(v) => self.printer.value(&v),
-            Err(Error::Cancelled { .. }) => {
-                self.failures += 1;
-                self.printer.note("cancelled");
-            }
+            Ok(v) => self.printer.value(&v, &plan),
             Err(e) => {
                 self.failures += 1;
-                self.printer.error(&e, name, source);
+                self.printer.plan(&plan, true);
+                match e {
+                    Error::Cancelled { .. } => self.printer.note("cancelled"),
+                    e => self.printer.error(&e, &mut self.sources),
+                }
             }
         }
-        self.printer.plan(&self.rt.take_plan());
     }
 }

@@ -35,6 +35,10 @@ pub fn verdict(parser: &Engine, input: &str, blank_line_submits: bool) -> Verdic
     {
         return Verdict::Complete;
     }
+    // A doc comment belongs to the function that follows it.
+    if input.trim_end().rsplit('\n').next().is_some_and(|l| l.trim_start().starts_with("///")) {
+        return Verdict::Incomplete;
+    }
     let Err(err) = parser.compile(input) else {
         return Verdict::Complete;
     };
