@@ -3,21 +3,18 @@
 //! Every limit is set explicitly on the engine, so debug and release builds behave the same
 //! (Rhai's own call-depth default is 8 in debug builds and 64 in release). A run through
 //! [`Runtime`](super::Runtime) also gets a wall-clock deadline and watches the runtime's
-//! [`CancelHandle`]; both are checked between operations (Rhai's `on_progress`) and while
-//! `op::wait` polls. A single API call is bounded by the HTTP timeouts instead.
-//!
-//! **Known gap (Rhai 1.27):** the size limits do not bound the *nesting depth* of values built
-//! by property or index assignment (`m[k] = v`, `n.x = m` in a loop), and Rhai walks nested
-//! values recursively, so a script that nests a few thousand levels deep can overflow the
-//! thread's stack and abort the process. Nesting arrays through literals (`a = [a]`) is caught
-//! by the array size limit. Run untrusted scripts in a separate process if that matters.
+//! [`CancelHandle`]; both are checked between operations (Rhai's `on_progress`), while
+//! `op::wait` polls and while `sleep` sleeps (Rhai's own `sleep` is replaced: it blocked the thread
+//! for as long as asked, past both). A single API call is bounded by the HTTP timeouts instead.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rhai::{Dynamic, Engine, Map};
+use rhai::{
+    Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map, NativeCallContext, Position, Scope,
+};
 
 /// The limits a script runs under. Start from [`Limits::default`] and adjust.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +41,17 @@ pub struct Limits {
     /// Wall-clock limit for one run (`None`: none). Default `None`. Checked between operations
     /// and while waiting for operations; a single API call is bounded by the HTTP timeout.
     pub timeout: Option<Duration>,
+    /// Stack of the thread each run gets, in bytes. Default 256 MiB (reserved address space;
+    /// memory is used only as deep as the script goes).
+    ///
+    /// Rhai copies, compares and drops nested arrays and maps recursively and has no limit on
+    /// how deeply values nest (only on how many items they hold), so a script that wraps a value
+    /// in itself in a loop can overflow a thread's stack, which aborts the process. On the
+    /// default 2 MiB thread stack about 1,000 levels were enough (debug build). The large stack
+    /// moves that point to more than 100,000 levels, which Rhai's size check (it walks the whole
+    /// value after each assignment) makes hours of work; set [`timeout`](Self::timeout) for
+    /// scripts you do not trust.
+    pub stack_size: usize,
 }
 
 impl Default for Limits {
@@ -58,6 +66,7 @@ impl Default for Limits {
             max_map_size: 100_000,
             max_modules: 64,
             timeout: None,
+            stack_size: 256 << 20,
         }
     }
 }
@@ -97,6 +106,12 @@ impl Limits {
     /// Sets the wall-clock limit of a run.
     pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Sets the stack size of the thread a run gets (bytes).
+    pub fn with_stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = bytes;
         self
     }
 
@@ -259,4 +274,127 @@ impl Watch {
 /// Installs the `on_progress` watcher: cancellation at every operation, the clock every 256.
 pub(crate) fn install_watch(engine: &mut Engine, cancel: CancelHandle) {
     engine.on_progress(move |ops| check(&cancel, ops % 256 == 0).map(Stop::token));
+}
+
+/// How long `sleep` sleeps between two looks at the deadline and the cancel handle.
+const SLEEP_SLICE: Duration = Duration::from_millis(20);
+
+/// Sleeps `seconds` (nothing for zero, negative or NaN), in slices, stopping early with the
+/// run's timeout or cancellation.
+fn sleep(cancel: &CancelHandle, ctx: &NativeCallContext, seconds: f64) -> Result<(), Box<EvalAltResult>> {
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Ok(());
+    }
+    let end = Duration::try_from_secs_f64(seconds).ok().and_then(|d| Instant::now().checked_add(d));
+    loop {
+        if let Some(stop) = check(cancel, true) {
+            return Err(EvalAltResult::ErrorTerminated(stop.token(), ctx.call_position()).into());
+        }
+        let left = end.map_or(SLEEP_SLICE, |end| end.saturating_duration_since(Instant::now()));
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(SLEEP_SLICE));
+    }
+}
+
+/// Replaces Rhai's `sleep(seconds)` (integer and float) with one that honours the run's deadline
+/// and cancellation.
+pub(crate) fn install_sleep(engine: &mut Engine, cancel: CancelHandle) {
+    let doc = "/// Pauses the script for `seconds`; the run's timeout and cancellation still stop it.";
+    let c = cancel.clone();
+    FuncRegistration::new("sleep")
+        .with_volatility(true)
+        .with_params_info(["seconds: f64", "()"])
+        .with_comments([doc])
+        .register_into_engine(engine, move |ctx: NativeCallContext, seconds: f64| sleep(&c, &ctx, seconds));
+    FuncRegistration::new("sleep")
+        .with_volatility(true)
+        .with_params_info(["seconds: i64", "()"])
+        .with_comments([doc])
+        .register_into_engine(engine, move |ctx: NativeCallContext, seconds: i64| {
+            sleep(&cancel, &ctx, seconds as f64)
+        });
+}
+
+/// The most levels of nested arrays and maps a value may have when it leaves a run (the result,
+/// the scope's variables, a thrown value), the same as for values sent to or read from the API.
+/// Deeper values are dropped on the run's own large stack (see [`Limits::stack_size`]): the
+/// host's thread could overflow its stack just dropping them.
+pub const MAX_RETURNED_DEPTH: usize = super::convert::MAX_DEPTH;
+
+/// Whether `v` nests arrays and maps more than `limit` levels deep (looks no deeper than that).
+fn deeper_than(v: &Dynamic, limit: usize) -> bool {
+    if v.is_array() {
+        limit == 0 || v.read_lock::<Array>().is_some_and(|a| a.iter().any(|x| deeper_than(x, limit - 1)))
+    } else if v.is_map() {
+        limit == 0 || v.read_lock::<Map>().is_some_and(|m| m.values().any(|x| deeper_than(x, limit - 1)))
+    } else {
+        false
+    }
+}
+
+fn too_deep(what: &str, pos: Position) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorDataTooLarge(
+        format!("Nesting of {what} (more than {MAX_RETURNED_DEPTH} levels of arrays and maps)"),
+        pos,
+    )
+    .into()
+}
+
+/// Run on the run's thread before anything leaves it: a result, a thrown value or scope variables
+/// nested deeper than [`MAX_RETURNED_DEPTH`] are dropped here, and the run fails with
+/// `ErrorDataTooLarge` instead (the scope's deep variables are removed).
+pub(crate) fn shallow_or_dropped<T: 'static>(
+    result: Result<T, Box<EvalAltResult>>,
+    scope: &mut Scope,
+) -> Result<T, Box<EvalAltResult>> {
+    let deep_vars: Vec<String> = scope
+        .iter_raw()
+        .filter(|(_, _, v)| deeper_than(v, MAX_RETURNED_DEPTH))
+        .map(|(name, _, _)| name.to_string())
+        .collect();
+    for name in &deep_vars {
+        while scope.iter_raw().any(|(n, _, v)| n == name && deeper_than(v, MAX_RETURNED_DEPTH)) {
+            drop(scope.remove::<Dynamic>(name));
+        }
+    }
+    let result = match result {
+        Ok(v) => {
+            let any: &dyn std::any::Any = &v;
+            let deep =
+                match (any.downcast_ref::<Dynamic>(), any.downcast_ref::<Array>(), any.downcast_ref::<Map>())
+                {
+                    (Some(d), _, _) => deeper_than(d, MAX_RETURNED_DEPTH),
+                    (_, Some(a), _) => a.iter().any(|x| deeper_than(x, MAX_RETURNED_DEPTH - 1)),
+                    (_, _, Some(m)) => m.values().any(|x| deeper_than(x, MAX_RETURNED_DEPTH - 1)),
+                    _ => false,
+                };
+            if deep {
+                drop(v);
+                return Err(too_deep("the script's result", Position::NONE));
+            }
+            Ok(v)
+        }
+        Err(e) => {
+            let mut inner = &*e;
+            while let EvalAltResult::ErrorInFunctionCall(_, _, i, _) | EvalAltResult::ErrorInModule(_, i, _) =
+                inner
+            {
+                inner = i;
+            }
+            match inner {
+                EvalAltResult::ErrorRuntime(v, pos) if deeper_than(v, MAX_RETURNED_DEPTH) => {
+                    let pos = *pos;
+                    drop(e);
+                    Err(too_deep("a thrown value", pos))
+                }
+                _ => Err(e),
+            }
+        }
+    };
+    match (result, deep_vars.is_empty()) {
+        (Ok(_), false) => Err(too_deep(&format!("variable `{}`", deep_vars.join("`, `")), Position::NONE)),
+        (r, _) => r,
+    }
 }

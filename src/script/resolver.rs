@@ -11,6 +11,16 @@
 //!
 //! Compiled modules are cached; [`ModuleCache::clear`] drops them (for a file watcher).
 //! A module's top-level statements run once, when it is first loaded.
+//!
+//! **What `import` can read.** Only files whose name ends in `.rhai`: `.rhai` is appended to any
+//! other path, so `import "/etc/passwd"` looks for `/etc/passwd.rhai` and fails with "Module not
+//! found". Absolute paths and `..` are allowed on purpose: a script is a program its user chose
+//! to run (it can already renew or delete every instance the key reaches), scripts are commonly
+//! laid out as `jobs/*.rhai` importing `../lib/*.rhai`, and an imported module runs under the
+//! same limits with the same functions, so it grants nothing the script did not have. What a
+//! script can learn through `import` is therefore whether a `.rhai` file exists and what it
+//! exports (or the parse error it gives). A host that runs scripts it does not trust and keeps
+//! `.rhai` files it must not expose should run them where those files are not readable.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -293,7 +293,8 @@ impl RuntimeBuilder {
         engine.set_strict_variables(true);
         engine.disable_symbol("eval");
         self.limits.apply(&mut engine);
-        limits::install_watch(&mut engine, cancel);
+        limits::install_watch(&mut engine, cancel.clone());
+        limits::install_sleep(&mut engine, cancel);
         match self.on_print {
             Some(p) => engine.on_print(move |s| p(s)),
             None => engine.on_print(|s| println!("{s}")),
@@ -322,7 +323,10 @@ impl RuntimeBuilder {
 ///
 /// `Runtime` is `Send + Sync`: share it (e.g. in an `Arc`) and run scripts from several
 /// threads. Each run gets its own wall-clock deadline; [`CancelHandle::cancel`] stops every run
-/// in progress.
+/// in progress. Each run executes on a thread of its own with a large stack
+/// ([`Limits::stack_size`]), and values nested more than
+/// [`MAX_RETURNED_DEPTH`](super::limits::MAX_RETURNED_DEPTH) levels deep never leave it: a script
+/// cannot overflow the caller's stack.
 ///
 /// ```
 /// use std::time::Duration;
@@ -483,9 +487,32 @@ impl Runtime {
         log.dropped = 0;
     }
 
-    fn guarded<T>(&self, f: impl FnOnce() -> Result<T, Box<rhai::EvalAltResult>>) -> Result<T, Error> {
-        let _run = RunGuard::enter(&self.host.cancel, self.limits.timeout);
-        f().map_err(Error::from)
+    /// Runs `f` under the run's deadline and cancel watch, on a thread of its own with the
+    /// configured stack (see [`Limits::stack_size`]); values nested too deeply to leave that
+    /// thread are dropped there ([`limits::MAX_RETURNED_DEPTH`]). A panic in the script's host
+    /// functions is passed on to the caller. Should the thread not start, `f` runs on the
+    /// caller's thread.
+    fn guarded<T: Send + 'static>(
+        &self,
+        scope: &mut Scope,
+        f: impl FnOnce(&mut Scope) -> Result<T, Box<rhai::EvalAltResult>> + Send,
+    ) -> Result<T, Error> {
+        let slot = Mutex::new(Some((f, scope)));
+        let run = || {
+            let (f, scope) = lock(&slot).take()?;
+            let _run = RunGuard::enter(&self.host.cancel, self.limits.timeout);
+            let result = f(scope);
+            Some(limits::shallow_or_dropped(result, scope).map_err(Error::from))
+        };
+        let result = std::thread::scope(|s| {
+            let thread =
+                std::thread::Builder::new().name("gandish-script".into()).stack_size(self.limits.stack_size);
+            match thread.spawn_scoped(s, run) {
+                Ok(h) => h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(_) => None,
+            }
+        });
+        result.or_else(run).expect("the run's closure is taken exactly once")
     }
 
     /// Compiles a script (for [`run_ast`](Self::run_ast) or [`call_fn`](Self::call_fn)).
@@ -549,7 +576,7 @@ impl Runtime {
 
     /// Runs a compiled script with a scope.
     pub fn run_ast_with_scope(&self, scope: &mut Scope, ast: &AST) -> Result<Dynamic, Error> {
-        self.guarded(|| self.engine.eval_ast_with_scope::<Dynamic>(scope, ast))
+        self.guarded(scope, |scope| self.engine.eval_ast_with_scope::<Dynamic>(scope, ast))
     }
 
     /// Calls a function defined in a compiled script (its top-level statements run first), e.g.
@@ -559,9 +586,9 @@ impl Runtime {
         scope: &mut Scope,
         ast: &AST,
         name: &str,
-        args: impl FuncArgs,
+        args: impl FuncArgs + Send,
     ) -> Result<T, Error> {
-        self.guarded(|| self.engine.call_fn::<T>(scope, ast, name, args))
+        self.guarded(scope, |scope| self.engine.call_fn::<T>(scope, ast, name, args))
     }
 }
 
