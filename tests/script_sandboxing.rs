@@ -60,7 +60,10 @@ fn the_only_namespaces_are_the_api_modules_and_only_xmlrpc_invoke_takes_a_url() 
     namespaces.dedup();
     // `bulk` is the bulk engine (issue 6). Its `journal` option is the one file a script can name:
     // the engine appends its own journal records there (SECURITY.md, "What a script can do").
-    assert_eq!(namespaces, ["bulk", "datacenter", "gandi", "op", "paas", "snapshot_profile", "vhost", "xmlrpc"]);
+    assert_eq!(
+        namespaces,
+        ["bulk", "datacenter", "gandi", "op", "paas", "snapshot_profile", "vhost", "xmlrpc"]
+    );
     let with_url: Vec<&String> = sigs.iter().filter(|s| s.contains("url")).collect();
     assert_eq!(with_url.len(), 1, "{with_url:?}");
     assert!(with_url[0].starts_with("xmlrpc::invoke(url: string,"), "{with_url:?}");

@@ -35,7 +35,9 @@
 //!     .map(|p| Task::renew(p.id, "12m").with_before(p.to_value().into_struct().unwrap_or_default()))
 //!     .collect();
 //! let journal = Journal::open("/var/lib/gandish/renew.journal")?;
-//! let results = bulk::run(&gandi, &tasks, &Options { journal: Some(&journal), ..Options::default() })?;
+//! let mut options = Options::default();
+//! options.journal = Some(&journal);
+//! let results = bulk::run(&gandi, &tasks, &options)?;
 //! let failed = results.iter().filter(|r| r.outcome.is_failure()).count();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
