@@ -4,37 +4,26 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Map, Module, NativeCallContext};
 
-use super::{Res, arg_error, call, confirmed, is_read_only, list, pos, reg, ret, struct_arg, value_arg};
+use super::{
+    Res, arg_error, call, confirmed, is_read_only, pos, reg, register_list, ret, struct_arg, value_arg,
+};
 use crate::gandi::{ApiFault, GandiError};
 use crate::script::confirm::Mutation;
 use crate::script::error::api_error;
 use crate::script::host::{Host, lock};
 use crate::script::plan::PlanEntry;
+use crate::xmlrpc::Value;
 use crate::xmlrpc::client::Error as ClientError;
-use crate::xmlrpc::{Struct, Value};
 
 pub(super) fn datacenter(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
-    let h = host.clone();
-    reg!(
+    register_list(
         &mut m,
-        "list",
-        &["Array"],
+        host,
+        "datacenter::list",
+        "hosting.datacenter.list",
         "Every datacenter (`#{id, name, country, iso, dc_code, paas_closed_for, …}`).",
-        move |ctx: NativeCallContext| -> Res<Dynamic> {
-            list(&h, &ctx, "datacenter::list", "hosting.datacenter.list", &Struct::new())
-        }
-    );
-    let h = host.clone();
-    reg!(
-        &mut m,
-        "list",
-        &["filter: Map", "Array"],
         "The datacenters matching a filter, e.g. `datacenter::list(#{paas_opened: true})`.",
-        move |ctx: NativeCallContext, filter: Map| -> Res<Dynamic> {
-            let f = struct_arg(&ctx, "datacenter::list", &filter)?;
-            list(&h, &ctx, "datacenter::list", "hosting.datacenter.list", &f)
-        },
     );
     m
 }

@@ -137,6 +137,29 @@ fn call(
 }
 
 /// Every item of a `*.list` method, paged.
+/// Registers `list()` (everything) and `list(filter)` in `m`: `function` is the script name
+/// (`paas::list`), `method` the API's (`paas.list`); all pages are fetched.
+fn register_list(
+    m: &mut rhai::Module,
+    host: &Arc<Host>,
+    function: &'static str,
+    method: &'static str,
+    doc_all: &'static str,
+    doc_filter: &'static str,
+) {
+    let h = host.clone();
+    reg!(m, "list", &["Array"], doc_all, move |ctx: NativeCallContext| -> Res<Dynamic> {
+        list(&h, &ctx, function, method, &Struct::new())
+    });
+    let h = host.clone();
+    reg!(m, "list", &["filter: Map", "Array"], doc_filter, move |ctx: NativeCallContext,
+                                                                 filter: Map|
+          -> Res<Dynamic> {
+        let f = struct_arg(&ctx, function, &filter)?;
+        list(&h, &ctx, function, method, &f)
+    },);
+}
+
 fn list(host: &Host, ctx: &NativeCallContext, function: &str, method: &str, filter: &Struct) -> Res<Dynamic> {
     let items = host.gandi.list_all(method, filter).map_err(|e| api_error(e, pos(ctx)))?;
     ret(host, ctx, function, Value::Array(items))

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use rhai::{Array, Dynamic, EvalAltResult, Map, Module, NativeCallContext};
 
-use super::{Res, arg_error, call, id_arg, label, list, mutate, pos, reg, ret, struct_arg};
+use super::{Res, arg_error, call, id_arg, label, mutate, pos, reg, register_list, ret};
 use crate::gandi::{ApiRecord, GandiError, WaitOptions};
 use crate::script::error::api_error;
 use crate::script::host::Host;
 use crate::script::limits;
 use crate::script::runtime::WaitEvent;
-use crate::xmlrpc::{Struct, Value};
+use crate::xmlrpc::Value;
 
 pub(super) fn module(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
@@ -27,20 +27,13 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
             call(&h, &ctx, "op::info", "operation.info", vec![Value::Int(id)])
         },
     );
-    let h = host.clone();
-    reg!(&mut m, "list", &["Array"], "Every operation.", move |ctx: NativeCallContext| -> Res<Dynamic> {
-        list(&h, &ctx, "op::list", "operation.list", &Struct::new())
-    });
-    let h = host.clone();
-    reg!(
+    register_list(
         &mut m,
-        "list",
-        &["filter: Map", "Array"],
+        host,
+        "op::list",
+        "operation.list",
+        "Every operation.",
         "The operations matching a filter, e.g. `op::list(#{step: [\"BILL\", \"WAIT\", \"RUN\"]})`.",
-        move |ctx: NativeCallContext, filter: Map| -> Res<Dynamic> {
-            let f = struct_arg(&ctx, "op::list", &filter)?;
-            list(&h, &ctx, "op::list", "operation.list", &f)
-        },
     );
     let h = host.clone();
     reg!(

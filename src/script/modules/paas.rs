@@ -5,7 +5,8 @@ use std::sync::Arc;
 use rhai::{Dynamic, Map, Module, NativeCallContext};
 
 use super::{
-    Res, arg_error, call, count, filter_or_empty, id_arg, label, list, mutate, pos, reg, struct_arg,
+    Res, arg_error, call, count, filter_or_empty, id_arg, label, list, mutate, pos, reg, register_list,
+    struct_arg,
 };
 use crate::script::host::Host;
 use crate::xmlrpc::{Struct, Value};
@@ -14,26 +15,13 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
     m.set_var("DEFAULT_DURATION", "12m");
 
-    let h = host.clone();
-    reg!(
+    register_list(
         &mut m,
-        "list",
-        &["Array"],
+        host,
+        "paas::list",
+        "paas.list",
         "Every instance (pages of 500 are fetched transparently).",
-        move |ctx: NativeCallContext| -> Res<Dynamic> {
-            list(&h, &ctx, "paas::list", "paas.list", &Struct::new())
-        }
-    );
-    let h = host.clone();
-    reg!(
-        &mut m,
-        "list",
-        &["filter: Map", "Array"],
         "The instances matching a filter, e.g. `paas::list(#{state: \"running\"})`.\nKeys: `state`, `size`, `name`, `type`, `datacenter_id`, `sort_by`, …",
-        move |ctx: NativeCallContext, filter: Map| -> Res<Dynamic> {
-            let f = struct_arg(&ctx, "paas::list", &filter)?;
-            list(&h, &ctx, "paas::list", "paas.list", &f)
-        },
     );
     let h = host.clone();
     reg!(&mut m, "count", &["i64"], "The number of instances.", move |ctx: NativeCallContext| -> Res<i64> {

@@ -4,33 +4,20 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Map, Module, NativeCallContext};
 
-use super::{Res, arg_error, call, count, id_arg, list, mutate, name_arg, pos, reg, struct_arg};
+use super::{Res, arg_error, call, count, id_arg, mutate, name_arg, pos, reg, register_list, struct_arg};
 use crate::script::host::Host;
 use crate::xmlrpc::{Struct, Value};
 
 pub(super) fn module(host: &Arc<Host>) -> Module {
     let mut m = Module::new();
 
-    let h = host.clone();
-    reg!(
+    register_list(
         &mut m,
-        "list",
-        &["Array"],
+        host,
+        "vhost::list",
+        "paas.vhost.list",
         "Every vhost of the account.",
-        move |ctx: NativeCallContext| -> Res<Dynamic> {
-            list(&h, &ctx, "vhost::list", "paas.vhost.list", &Struct::new())
-        }
-    );
-    let h = host.clone();
-    reg!(
-        &mut m,
-        "list",
-        &["filter: Map", "Array"],
         "The vhosts matching a filter, e.g. `vhost::list(#{paas_id: 1})`.",
-        move |ctx: NativeCallContext, filter: Map| -> Res<Dynamic> {
-            let f = struct_arg(&ctx, "vhost::list", &filter)?;
-            list(&h, &ctx, "vhost::list", "paas.vhost.list", &f)
-        },
     );
     let h = host.clone();
     reg!(&mut m, "count", &["i64"], "The number of vhosts.", move |ctx: NativeCallContext| -> Res<i64> {
