@@ -67,6 +67,10 @@
 //!   [`ServerConfig::max_multicall`] entries faults the whole call; an entry without `params` is
 //!   called with none), and, unless the handler lists them itself, `system.methodHelp` (`""`) and
 //!   `system.methodSignature` (`"undef"`, meaning unknown).
+//! - A handler may write a large result straight into the response with
+//!   [`Handler::call_into`] and a [`ValueWriter`] (no [`Value`] tree), with the encoder's rules
+//!   and bytes; the server offers every call to it first, except its own `system.*` methods and
+//!   multicall entries, and falls back to [`Handler::call`] when it declines.
 //! - [`CallContext::drop_reply`] closes the connection without any reply; in a multicall it drops
 //!   the whole batch's reply (every entry still runs).
 //!
@@ -87,7 +91,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::decode::{DecodeError, Limits, MethodCall, decode_call_with, gunzip_capped};
-use super::encode::{encode_fault_into, encode_response_into, encode_value, is_valid_method_name};
+use super::encode::{
+    ValueWriter, begin_response_into, encode_fault_into, encode_response_into, encode_value,
+    end_response_into, is_valid_method_name,
+};
 use super::http::{
     BodyLength, Conn, MemWire, ReadError, ReadHeadError, RequestHead, Response, Version, Wire,
 };
@@ -131,6 +138,34 @@ pub trait Handler: Send + Sync + 'static {
 
     /// The names of the methods this handler serves (for `system.listMethods`).
     fn method_names(&self) -> Vec<String>;
+
+    /// Handles one call by writing its result straight into the response, for methods whose
+    /// result is large (a long list): no [`Value`] tree is built, allocated and freed. The
+    /// default returns `None`, and so should an implementation for every method it leaves to
+    /// [`Handler::call`].
+    ///
+    /// The server tries this first for every call except its own `system.*` methods and the
+    /// entries of a `system.multicall` (those always go through [`Handler::call`]):
+    /// - `None`: not handled here; the server discards anything written to `out` and calls
+    ///   [`Handler::call`] with the same parameters. Decide this before doing anything else (such
+    ///   as counting the call), since the call then runs again through `call`.
+    /// - `Some(Ok(()))`: `out` must hold exactly one complete value, which becomes the result.
+    ///   If the writer recorded an error (a character XML cannot carry, a non-finite double, a
+    ///   misuse, an unfinished value), the answer is fault -32603 naming it, as for a result
+    ///   [`Handler::call`] returned that cannot be encoded.
+    /// - `Some(Err(fault))`: the fault is the answer; anything written to `out` is discarded.
+    ///
+    /// A panic gives fault -32603, as in [`Handler::call`]. An implementation must answer what
+    /// `call` would answer for the same call: the response bytes are then the same either way.
+    fn call_into(
+        &self,
+        _ctx: &mut CallContext,
+        _method: &str,
+        _params: &[Value],
+        _out: &mut ValueWriter<'_>,
+    ) -> Option<Result<(), Fault>> {
+        None
+    }
 
     /// Called for every POST before its body is decoded. `Some(status)` answers with that HTTP
     /// status (and an empty body) and does nothing else; the default is `None`.
@@ -883,6 +918,9 @@ impl Shared {
         if !is_valid_method_name(&method) {
             return encode_fault_into(out, &invalid_name(&method));
         }
+        if !SYSTEM_METHODS.contains(&method.as_str()) && self.call_handler_into(ctx, &method, &params, out) {
+            return;
+        }
         match self.dispatch(ctx, &method, params, false) {
             Ok(value) => self.encode_result(&method, value, out),
             Err(fault) => encode_fault_into(out, &fault),
@@ -921,6 +959,42 @@ impl Shared {
     fn call_handler(&self, ctx: &mut CallContext, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
         catch_unwind(AssertUnwindSafe(|| self.handler.call(ctx, method, params)))
             .unwrap_or_else(|_| Err(internal_error(method)))
+    }
+
+    /// Offers the call to [`Handler::call_into`]; returns whether it answered (then `out` holds
+    /// the whole response, result or fault).
+    fn call_handler_into(
+        &self,
+        ctx: &mut CallContext,
+        method: &str,
+        params: &[Value],
+        out: &mut String,
+    ) -> bool {
+        begin_response_into(out);
+        let answered = catch_unwind(AssertUnwindSafe(|| {
+            let mut writer = ValueWriter::for_result(out);
+            let answer = self.handler.call_into(ctx, method, params, &mut writer);
+            answer.map(|a| a.map(|()| writer.finish()))
+        }));
+        match answered {
+            Ok(None) => false,
+            Ok(Some(Ok(Ok(())))) => {
+                end_response_into(out);
+                true
+            }
+            Ok(Some(Ok(Err(e)))) => {
+                encode_fault_into(out, &cannot_encode(method, &e));
+                true
+            }
+            Ok(Some(Err(fault))) => {
+                encode_fault_into(out, &fault);
+                true
+            }
+            Err(_) => {
+                encode_fault_into(out, &internal_error(method));
+                true
+            }
+        }
     }
 
     fn handler_names(&self) -> Result<Vec<String>, Fault> {
@@ -1020,14 +1094,15 @@ impl Shared {
                 return;
             }
         }
-        encode_fault_into(
-            out,
-            &Fault::new(
-                fault_code::INTERNAL_ERROR,
-                format!("internal error: cannot encode the result of {method}: {err}"),
-            ),
-        );
+        encode_fault_into(out, &cannot_encode(method, &err));
     }
+}
+
+fn cannot_encode(method: &str, err: &super::encode::EncodeError) -> Fault {
+    Fault::new(
+        fault_code::INTERNAL_ERROR,
+        format!("internal error: cannot encode the result of {method}: {err}"),
+    )
 }
 
 fn internal_error(method: &str) -> Fault {
