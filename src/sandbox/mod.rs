@@ -40,7 +40,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::xmlrpc::{CallContext, Fault, Handler, Server, ServerConfig, ShutdownHandle, Value};
+use crate::xmlrpc::{CallContext, Fault, Handler, Server, ServerConfig, ShutdownHandle, Value, ValueWriter};
 
 pub use clock::ClockMode;
 pub use dataset::Dataset;
@@ -307,6 +307,17 @@ impl Sandbox {
     }
 
     fn dispatch(&self, method: &str, params: &[Value]) -> Result<Value, Fault> {
+        self.run(method, params, |ctx, args| route(ctx, method, args))
+    }
+
+    /// Checks the method and key, then runs `f` on the world (after applying what came due) and
+    /// saves the state file if there is one; `f`'s result is returned once the save is done.
+    fn run<R>(
+        &self,
+        method: &str,
+        params: &[Value],
+        f: impl FnOnce(&mut Ctx, &Args) -> Result<R, Fault>,
+    ) -> Result<R, Fault> {
         if !METHODS.contains(&method) {
             return Err(fault::unknown_method(method));
         }
@@ -320,7 +331,7 @@ impl Sandbox {
             let now = self.config.clock.base_now().saturating_add(st.clock_offset);
             let mut ctx = Ctx { st: &mut st, cfg: &self.config, now, changed: false };
             operation::advance(&mut ctx);
-            let result = route(&mut ctx, method, &args);
+            let result = f(&mut ctx, &args);
             let seen = if ctx.changed {
                 self.generation.fetch_add(1, Ordering::AcqRel) + 1
             } else {
@@ -358,6 +369,26 @@ impl Sandbox {
         persist::write(path, &json)?;
         self.saved.store(covers, Ordering::Release);
         Ok(())
+    }
+}
+
+impl Sandbox {
+    /// Runs `f` (the call) inside the fault injection: the latency first, then the rate limit
+    /// (over it, the fault and nothing run), and after it maybe a lost reply.
+    fn injected<R>(
+        &self,
+        ctx: &mut CallContext,
+        params: &[Value],
+        f: impl FnOnce() -> Result<R, Fault>,
+    ) -> Result<R, Fault> {
+        self.inject.delay();
+        let key = params.first().and_then(Value::as_str).unwrap_or("");
+        self.inject.admit(key)?;
+        let result = f();
+        if self.inject.lose_reply() {
+            ctx.drop_reply();
+        }
+        result
     }
 }
 
@@ -401,14 +432,25 @@ fn route(ctx: &mut Ctx, method: &str, a: &Args) -> Result<Value, Fault> {
 
 impl Handler for Sandbox {
     fn call(&self, ctx: &mut CallContext, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
-        self.inject.delay();
-        let key = params.first().and_then(Value::as_str).unwrap_or("");
-        self.inject.admit(key)?;
-        let result = self.dispatch(method, &params);
-        if self.inject.lose_reply() {
-            ctx.drop_reply();
-        }
-        result
+        self.injected(ctx, &params, || self.dispatch(method, &params))
+    }
+
+    /// `paas.list` and `paas.info` write their result straight from the world (the same bytes
+    /// as [`Handler::call`] gives, without building a value tree); other methods go through
+    /// `call`. Injection applies the same way.
+    fn call_into(
+        &self,
+        ctx: &mut CallContext,
+        method: &str,
+        params: &[Value],
+        out: &mut ValueWriter<'_>,
+    ) -> Option<Result<(), Fault>> {
+        let write: fn(&mut Ctx, &Args, &mut ValueWriter<'_>) -> Result<(), Fault> = match method {
+            "paas.list" => paas::list_into,
+            "paas.info" => paas::info_into,
+            _ => return None,
+        };
+        Some(self.injected(ctx, params, || self.run(method, params, |c, a| write(c, a, out))))
     }
 
     fn method_names(&self) -> Vec<String> {
