@@ -109,13 +109,27 @@ fn dirty_value() -> impl Strategy<Value = Value> {
 /// goes through `ValueWriter::value` whole instead, so both ways of writing meet.
 fn write_pieces(w: &mut ValueWriter<'_>, v: &Value) {
     match v {
-        Value::Int(i) => drop(w.int(*i)),
-        Value::Bool(b) => drop(w.boolean(*b)),
-        Value::String(s) => drop(w.string(s)),
-        Value::Double(d) => drop(w.double(*d)),
-        Value::DateTime(dt) => drop(w.datetime(dt)),
-        Value::Base64(b) => drop(w.base64(b)),
-        Value::Nil => drop(w.nil()),
+        Value::Int(i) => {
+            w.int(*i);
+        }
+        Value::Bool(b) => {
+            w.boolean(*b);
+        }
+        Value::String(s) => {
+            w.string(s);
+        }
+        Value::Double(d) => {
+            w.double(*d);
+        }
+        Value::DateTime(dt) => {
+            w.datetime(dt);
+        }
+        Value::Base64(b) => {
+            w.base64(b);
+        }
+        Value::Nil => {
+            w.nil();
+        }
         Value::Array(items) => {
             w.begin_array();
             for (i, x) in items.iter().enumerate() {

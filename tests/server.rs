@@ -88,7 +88,9 @@ impl Handler for TestHandler {
         out: &mut ValueWriter<'_>,
     ) -> Option<Result<(), Fault>> {
         match method {
-            "path" => drop(out.string("call_into")),
+            "path" => {
+                out.string("call_into");
+            }
             "streamed" => {
                 out.begin_array();
                 for p in params {
@@ -104,8 +106,12 @@ impl Handler for TestHandler {
                 out.begin_array().int(1);
                 return Some(Err(Fault::new(7, "streamed no")));
             }
-            "stream_nul" => drop(out.begin_array().string("ok").string("a\u{0}b").end_array()),
-            "stream_unfinished" => drop(out.begin_struct()),
+            "stream_nul" => {
+                out.begin_array().string("ok").string("a\u{0}b").end_array();
+            }
+            "stream_unfinished" => {
+                out.begin_struct();
+            }
             "stream_panic" => {
                 out.begin_array();
                 panic!("streaming handler exploded (expected by the test)");

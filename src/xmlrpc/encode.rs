@@ -343,6 +343,15 @@ impl<'a> ValueWriter<'a> {
         self
     }
 
+    /// A value encoded earlier, copied as it is.
+    pub fn encoded(&mut self, v: &EncodedValue) -> &mut Self {
+        if self.start_value() {
+            self.out.push_str(&v.0);
+            self.end_value();
+        }
+        self
+    }
+
     /// Opens an `<array>`: its items follow, then [`ValueWriter::end_array`].
     pub fn begin_array(&mut self) -> &mut Self {
         if self.start_value() {
@@ -493,6 +502,39 @@ impl<'a> ValueWriter<'a> {
             }
             other => other,
         }
+    }
+}
+
+/// One value encoded by the strict encoder, kept to be written again with
+/// [`ValueWriter::encoded`] (for example a record that is listed often and changes rarely).
+/// It can only be made by the encoder, so writing it keeps the encoder's guarantees.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncodedValue(String);
+
+impl EncodedValue {
+    /// Encodes `v` as [`encode_value`] does.
+    pub fn from_value(v: &Value) -> Result<EncodedValue, EncodeError> {
+        encode_value(v).map(EncodedValue)
+    }
+
+    /// Encodes the one value that `write` writes (errors name it `value`).
+    pub fn write(write: impl FnOnce(&mut ValueWriter<'_>)) -> Result<EncodedValue, EncodeError> {
+        let mut out = String::new();
+        let mut w = ValueWriter::new(&mut out);
+        write(&mut w);
+        w.finish()?;
+        Ok(EncodedValue(out))
+    }
+
+    /// The `<value>` element.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for EncodedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("EncodedValue").field(&self.0).finish()
     }
 }
 
@@ -1042,6 +1084,35 @@ mod tests {
             e.to_string(),
             "result.outer[1][0].d: the double NaN is not finite; XML-RPC doubles must be finite numbers"
         );
+    }
+
+    #[test]
+    fn encoded_values_are_written_as_they_were_encoded() {
+        let v = Value::Struct(Struct::new().with("a", vec![Value::from("x&y"), Value::Nil]));
+        let kept = EncodedValue::from_value(&v).unwrap();
+        let written = EncodedValue::write(|w| {
+            w.begin_struct().member("a").begin_array().string("x&y").nil().end_array().end_struct();
+        })
+        .unwrap();
+        assert_eq!(kept, written);
+        let mut out = String::new();
+        let mut w = ValueWriter::new(&mut out);
+        w.begin_array().encoded(&kept).int(1).encoded(&written).end_array();
+        w.finish().unwrap();
+        assert_eq!(out, encode_value(&Value::Array(vec![v.clone(), Value::Int(1), v])).unwrap());
+        // Only whole, valid values are kept.
+        let e = EncodedValue::write(|w| {
+            w.begin_array().string("\u{0}");
+        })
+        .unwrap_err();
+        assert!(matches!(e, EncodeError::IllegalChar { .. }), "{e}");
+        assert!(matches!(
+            EncodedValue::write(|w| {
+                w.begin_array();
+            }),
+            Err(EncodeError::Misuse { .. })
+        ));
+        assert!(EncodedValue::from_value(&Value::Double(f64::NAN)).is_err());
     }
 
     #[test]
