@@ -290,3 +290,69 @@ fn fault_injection_applies_to_streamed_calls_too() {
     assert!(!refused.is_empty() && refused.len() < 12, "{answers:?}");
     assert!(refused.iter().all(|f| f.code == 160004), "{refused:?}");
 }
+
+/// `paas.list` copies the items of unchanged instances from a cache; every kind of change must
+/// show at once, exactly as the value path (which has no cache) shows it.
+#[test]
+fn listed_items_follow_every_change() {
+    let sb = support::sandbox(|c| {
+        c.dataset = Dataset::Demo;
+        c.instances = 60;
+        c.op_seconds = 60;
+    });
+    let all = || st(vec![("items_per_page", Value::Int(500))]);
+    let list = |why: &str| {
+        let xml = both(&sb, "paas.list", vec![all()]).unwrap_or_else(|f| panic!("{why}: {f}")).unwrap();
+        assert!(items(&xml) > 0, "{why}");
+        xml
+    };
+    let before = list("first listing");
+    assert_eq!(list("listed again"), before);
+    let ok = |method: &str, args: Vec<Value>| drop(support::ok(&sb, method, args));
+    ok(
+        "paas.update",
+        vec![Value::Int(1), st(vec![("size", "xl".into()), ("name", "renamed & <moved>".into())])],
+    );
+    let pending = list("an update pending");
+    ok("sandbox.clock.advance", vec![Value::Int(61)]);
+    let updated = list("the update done");
+    assert!(updated.contains("renamed &amp; &lt;moved&gt;") && !pending.contains("renamed"));
+    ok("paas.renew", vec![Value::Int(2), st(vec![("duration", "3m".into())])]);
+    ok("sandbox.clock.advance", vec![Value::Int(61)]);
+    let renewed = list("a renewal done");
+    assert_ne!(renewed, updated);
+    ok("paas.delete", vec![Value::Int(3)]);
+    ok("sandbox.clock.advance", vec![Value::Int(61)]);
+    let spec = st(vec![
+        ("name", "new one".into()),
+        ("size", "s".into()),
+        ("type", "phpmysql".into()),
+        ("datacenter_id", 1.into()),
+        ("duration", "1m".into()),
+        ("password", "xxxxxxxxxx".into()),
+    ]);
+    ok("paas.create", vec![spec]);
+    let created = list("a delete done and a create pending");
+    assert!(created.contains("new one") && created.contains("being_created"));
+    ok("sandbox.clock.advance", vec![Value::Int(61)]);
+    list("the create done");
+    // A reset rebuilds the world with the same ids: listed as at first.
+    ok("sandbox.reset", vec![]);
+    assert_eq!(list("after a reset"), before);
+}
+
+#[test]
+fn more_instances_than_the_cache_holds_still_list_right() {
+    // The cache keeps at most 10,000 items and empties itself when full.
+    let sb = support::sandbox(|c| {
+        c.dataset = Dataset::Demo;
+        c.instances = 10_600;
+    });
+    for round in 0..2 {
+        for page in 0..22 {
+            let opts = st(vec![("items_per_page", Value::Int(500)), ("page", Value::Int(page))]);
+            let xml = both(&sb, "paas.list", vec![opts]).unwrap().unwrap();
+            assert!(items(&xml) > 0, "round {round}, page {page}");
+        }
+    }
+}

@@ -216,6 +216,8 @@ pub struct Sandbox {
     saved: AtomicU64,
     /// Held while the state file is written, so saves never overlap or go back in time.
     save_lock: Mutex<()>,
+    /// Encoded `paas.list` items of unchanged instances.
+    list_cache: paas::ListCache,
 }
 
 impl fmt::Debug for Sandbox {
@@ -281,6 +283,7 @@ impl Sandbox {
             generation: AtomicU64::new(0),
             saved: AtomicU64::new(0),
             save_lock: Mutex::new(()),
+            list_cache: paas::ListCache::default(),
         })
     }
 
@@ -436,8 +439,9 @@ impl Handler for Sandbox {
     }
 
     /// `paas.list` and `paas.info` write their result straight from the world (the same bytes
-    /// as [`Handler::call`] gives, without building a value tree); other methods go through
-    /// `call`. Injection applies the same way.
+    /// as [`Handler::call`] gives, without building a value tree; `paas.list` copies the items
+    /// of instances unchanged since they were last encoded); other methods go through `call`.
+    /// Injection applies the same way.
     fn call_into(
         &self,
         ctx: &mut CallContext,
@@ -445,12 +449,16 @@ impl Handler for Sandbox {
         params: &[Value],
         out: &mut ValueWriter<'_>,
     ) -> Option<Result<(), Fault>> {
-        let write: fn(&mut Ctx, &Args, &mut ValueWriter<'_>) -> Result<(), Fault> = match method {
-            "paas.list" => paas::list_into,
-            "paas.info" => paas::info_into,
+        let list = match method {
+            "paas.list" => true,
+            "paas.info" => false,
             _ => return None,
         };
-        Some(self.injected(ctx, params, || self.run(method, params, |c, a| write(c, a, out))))
+        Some(self.injected(ctx, params, || {
+            self.run(method, params, |c, a| {
+                if list { paas::list_into(c, a, &self.list_cache, out) } else { paas::info_into(c, a, out) }
+            })
+        }))
     }
 
     fn method_names(&self) -> Vec<String> {

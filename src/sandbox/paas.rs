@@ -1,6 +1,9 @@
 //! `paas.count/list/info/create/update/delete/renew/restart` (reference §4.2–4.8, §8, §10).
 
-use crate::xmlrpc::{Fault, Struct, Value, ValueWriter};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use crate::xmlrpc::{EncodedValue, Fault, Struct, Value, ValueWriter};
 
 use super::Ctx;
 use super::args::{Args, as_bool, is_dry_run};
@@ -289,16 +292,61 @@ pub fn list(ctx: &mut Ctx, args: &Args, count: bool) -> Result<Value, Fault> {
     Ok(Value::Array(page.into_iter().map(|i| list_item(i, ext)).collect()))
 }
 
-/// `paas.list(key[, opts])`, written straight to `w` (the same bytes as [`list`]'s value).
-pub fn list_into(ctx: &mut Ctx, args: &Args, w: &mut ValueWriter<'_>) -> Result<(), Fault> {
+/// Encoded `paas.list` items, reused from call to call.
+///
+/// An item is a function of its instance and the `extended` setting only, so each entry keeps a
+/// copy of the instance it was encoded from and is used only while the instance is still equal
+/// to that copy: a change to an instance, wherever it is made, makes its entry miss and be
+/// encoded again, and nothing needs to invalidate it. At most [`ListCache::MAX`] entries are
+/// kept (the cache is emptied when full).
+#[derive(Default)]
+pub struct ListCache {
+    items: Mutex<HashMap<i64, CachedItem>>,
+}
+
+struct CachedItem {
+    from: Instance,
+    extended: bool,
+    xml: EncodedValue,
+}
+
+impl ListCache {
+    /// The most entries kept (about 1.3 KB each).
+    pub const MAX: usize = 10_000;
+}
+
+/// `paas.list(key[, opts])`, written straight to `w` (the same bytes as [`list`]'s value), with
+/// the items of unchanged instances copied from `cache`.
+pub fn list_into(
+    ctx: &mut Ctx,
+    args: &Args,
+    cache: &ListCache,
+    w: &mut ValueWriter<'_>,
+) -> Result<(), Fault> {
     args.arity(0, 1)?;
     let opts = filter::parse(args.opt_struct(0, "options")?, &FIELDS, &[])?;
     let ext = ctx.cfg.extended_fields;
     let page = opts.select(ctx.st.instances.values().collect(), &|i: &&Instance, key| instance_field(i, key));
     let mut scratch = String::new();
+    let mut cached = cache.items.lock().unwrap_or_else(PoisonError::into_inner);
     w.begin_array();
     for i in page {
-        write_list_item(w, i, ext, &mut scratch);
+        match cached.get(&i.id) {
+            Some(c) if c.extended == ext && c.from == *i => {
+                w.encoded(&c.xml);
+            }
+            _ => match EncodedValue::write(|iw| write_list_item(iw, i, ext, &mut scratch)) {
+                Ok(xml) => {
+                    w.encoded(&xml);
+                    if cached.len() >= ListCache::MAX {
+                        cached.clear();
+                    }
+                    cached.insert(i.id, CachedItem { from: i.clone(), extended: ext, xml });
+                }
+                // Written again in place, so the error names where the item sits in the list.
+                Err(_) => write_list_item(w, i, ext, &mut scratch),
+            },
+        }
     }
     w.end_array();
     Ok(())
