@@ -2,7 +2,8 @@
 //! never panics on damaged input.
 
 use gandish::xmlrpc::{
-    DateTime, Struct, Value, decode_call, decode_response, encode_call, encode_response, from_value, to_value,
+    DateTime, Struct, Value, ValueWriter, decode_call, decode_response, encode_call, encode_response,
+    encode_value, from_value, to_value,
 };
 use proptest::prelude::*;
 
@@ -86,7 +87,91 @@ fn value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Values that may not be encodable: strings with any characters (XML-illegal ones included)
+/// and doubles that may be NaN or infinite, in names and values alike.
+fn dirty_value() -> impl Strategy<Value = Value> {
+    let text = prop_oneof![xml_string(), any::<String>(), Just("ok\u{0}".to_owned())];
+    let leaf = prop_oneof![
+        3 => leaf(),
+        1 => text.clone().prop_map(Value::String),
+        1 => prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY)].prop_map(Value::Double),
+    ];
+    leaf.prop_recursive(4, 64, 5, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec((text.clone(), inner), 0..5)
+                .prop_map(|members| Value::Struct(members.into_iter().collect::<Struct>())),
+        ]
+    })
+}
+
+/// Writes `v` through a `ValueWriter`, piece by piece; every third array item (and member value)
+/// goes through `ValueWriter::value` whole instead, so both ways of writing meet.
+fn write_pieces(w: &mut ValueWriter<'_>, v: &Value) {
+    match v {
+        Value::Int(i) => {
+            w.int(*i);
+        }
+        Value::Bool(b) => {
+            w.boolean(*b);
+        }
+        Value::String(s) => {
+            w.string(s);
+        }
+        Value::Double(d) => {
+            w.double(*d);
+        }
+        Value::DateTime(dt) => {
+            w.datetime(dt);
+        }
+        Value::Base64(b) => {
+            w.base64(b);
+        }
+        Value::Nil => {
+            w.nil();
+        }
+        Value::Array(items) => {
+            w.begin_array();
+            for (i, x) in items.iter().enumerate() {
+                if i % 3 == 2 {
+                    w.value(x);
+                } else {
+                    write_pieces(w, x);
+                }
+            }
+            w.end_array();
+        }
+        Value::Struct(s) => {
+            w.begin_struct();
+            for (i, (name, x)) in s.iter().enumerate() {
+                w.member(name);
+                if i % 3 == 2 {
+                    w.value(x);
+                } else {
+                    write_pieces(w, x);
+                }
+            }
+            w.end_struct();
+        }
+    }
+}
+
 proptest! {
+    #[test]
+    fn a_value_writer_gives_the_encoders_bytes_or_its_error(v in dirty_value()) {
+        let mut out = String::new();
+        let mut w = ValueWriter::new(&mut out);
+        write_pieces(&mut w, &v);
+        let written = w.finish().map(|()| out);
+        // NaN is not equal to itself: compare errors by their messages.
+        let want = encode_value(&v);
+        match (&written, &want) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            _ => prop_assert!(false, "writer {:?} vs encoder {:?}", written, want),
+        }
+    }
+
     #[test]
     fn responses_round_trip_with_types_and_order(v in value()) {
         let body = encode_response(&v).unwrap();

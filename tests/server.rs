@@ -9,8 +9,8 @@ use std::thread;
 use std::time::Duration;
 
 use gandish::xmlrpc::{
-    CallContext, DateTime, Fault, Handler, Methods, Server, ServerConfig, Struct, Value, decode_response,
-    encode_call, fault_code,
+    CallContext, DateTime, Fault, Handler, Methods, Server, ServerConfig, Struct, Value, ValueWriter,
+    decode_response, encode_call, fault_code,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -72,8 +72,53 @@ impl Handler for TestHandler {
                 self.seen.lock().unwrap().push(params.clone());
                 Ok(Value::Array(params))
             }
+            // Also streamed by `call_into`; these answers are for multicall entries and declines.
+            "path" => Ok(Value::from("call")),
+            "streamed" => Ok(Value::Array(params)),
+            "declined" => Ok(Value::from("declined by call_into, answered by call")),
             _ => self.methods.call(ctx, method, params),
         }
+    }
+
+    fn call_into(
+        &self,
+        _ctx: &mut CallContext,
+        method: &str,
+        params: &[Value],
+        out: &mut ValueWriter<'_>,
+    ) -> Option<Result<(), Fault>> {
+        match method {
+            "path" => {
+                out.string("call_into");
+            }
+            "streamed" => {
+                out.begin_array();
+                for p in params {
+                    out.value(p);
+                }
+                out.end_array();
+            }
+            "declined" => {
+                out.begin_array().string("written, then discarded");
+                return None;
+            }
+            "stream_fault" => {
+                out.begin_array().int(1);
+                return Some(Err(Fault::new(7, "streamed no")));
+            }
+            "stream_nul" => {
+                out.begin_array().string("ok").string("a\u{0}b").end_array();
+            }
+            "stream_unfinished" => {
+                out.begin_struct();
+            }
+            "stream_panic" => {
+                out.begin_array();
+                panic!("streaming handler exploded (expected by the test)");
+            }
+            _ => return None,
+        }
+        Some(Ok(()))
     }
 
     fn method_names(&self) -> Vec<String> {
@@ -634,6 +679,76 @@ fn handler_fault_becomes_a_fault_response() {
     assert_eq!(c.call("fail", &[]), Err(Fault::new(42, "the method said no")));
     let f = fault(c.call("add", &["x".into()]));
     assert_eq!(f, Fault::new(fault_code::INVALID_PARAMS, "param 0 is not an int"));
+}
+
+#[test]
+fn call_into_answers_single_calls_and_multicall_entries_go_through_call() {
+    let (server, _h) = start();
+    let mut c = Client::connect(&server);
+    assert_eq!(c.call("path", &[]), Ok(Value::from("call_into")));
+    let out = c.call("system.multicall", &[Value::Array(vec![entry("path", vec![])])]).unwrap();
+    assert_eq!(out, Value::Array(vec![Value::Array(vec![Value::from("call")])]));
+    // Declining falls back to `call`, and what was written meanwhile is gone.
+    c.post("/RPC2", &encode_call("declined", &[]).unwrap(), "");
+    let reply = c.response().unwrap();
+    assert!(!reply.text().contains("discarded"), "{}", reply.text());
+    assert_eq!(reply.xmlrpc(), Ok(Value::from("declined by call_into, answered by call")));
+}
+
+#[test]
+fn a_streamed_result_is_byte_identical_to_the_value_path() {
+    let (server, _h) = start();
+    let mut c = Client::connect(&server);
+    let params = vec![
+        Value::Int(1 << 40),
+        Value::Bool(false),
+        Value::from("a&b <c> \r\n \u{e9}"),
+        Value::Double(-0.25),
+        Value::DateTime(DateTime::parse("19980717T14:08:55").unwrap()),
+        Value::Base64(vec![0, 1, 2, 255]),
+        Value::Nil,
+        Value::Struct(Struct::new().with("k", Value::Array(vec![Value::Struct(Struct::new())]))),
+        Value::from("long enough to be gzipped ".repeat(100)),
+    ];
+    for accept in ["", "Accept-Encoding: gzip\r\n"] {
+        let mut body = |method: &str| {
+            c.post("/RPC2", &encode_call(method, &params).unwrap(), accept);
+            let r = c.response().unwrap();
+            assert_eq!(r.header("content-encoding").is_some(), !accept.is_empty());
+            r.body
+        };
+        let (streamed, by_value) = (body("streamed"), body("echo"));
+        assert!(streamed == by_value, "the two answers differ (gzip: {})", !accept.is_empty());
+    }
+    assert_eq!(c.call("streamed", &params), Ok(Value::Array(params)));
+}
+
+#[test]
+fn call_into_faults_encoding_errors_misuse_and_panics() {
+    let (server, _h) = start();
+    let mut c = Client::connect(&server);
+    assert_eq!(c.call("stream_fault", &[]), Err(Fault::new(7, "streamed no")));
+    let f = fault(c.call("stream_nul", &[]));
+    assert_eq!(
+        f,
+        Fault::new(
+            fault_code::INTERNAL_ERROR,
+            "internal error: cannot encode the result of stream_nul: result[1]: character U+0000 at char 1 \
+             cannot be carried by XML; send binary data as base64"
+        )
+    );
+    let f = fault(c.call("stream_unfinished", &[]));
+    assert_eq!(f.code, fault_code::INTERNAL_ERROR);
+    assert!(
+        f.message.ends_with(
+            "result: ValueWriter misuse: the value is unfinished: an array or struct is still open"
+        ),
+        "{f:?}"
+    );
+    let f = fault(c.call("stream_panic", &[]));
+    assert_eq!(f, Fault::new(fault_code::INTERNAL_ERROR, "internal error in \"stream_panic\""));
+    // The connection carries on.
+    assert_eq!(c.call("path", &[]), Ok(Value::from("call_into")));
 }
 
 #[test]

@@ -40,7 +40,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::xmlrpc::{CallContext, Fault, Handler, Server, ServerConfig, ShutdownHandle, Value};
+use crate::xmlrpc::{CallContext, Fault, Handler, Server, ServerConfig, ShutdownHandle, Value, ValueWriter};
 
 pub use clock::ClockMode;
 pub use dataset::Dataset;
@@ -216,6 +216,8 @@ pub struct Sandbox {
     saved: AtomicU64,
     /// Held while the state file is written, so saves never overlap or go back in time.
     save_lock: Mutex<()>,
+    /// Encoded `paas.list` items of unchanged instances.
+    list_cache: paas::ListCache,
 }
 
 impl fmt::Debug for Sandbox {
@@ -281,6 +283,7 @@ impl Sandbox {
             generation: AtomicU64::new(0),
             saved: AtomicU64::new(0),
             save_lock: Mutex::new(()),
+            list_cache: paas::ListCache::default(),
         })
     }
 
@@ -307,6 +310,17 @@ impl Sandbox {
     }
 
     fn dispatch(&self, method: &str, params: &[Value]) -> Result<Value, Fault> {
+        self.run(method, params, |ctx, args| route(ctx, method, args))
+    }
+
+    /// Checks the method and key, then runs `f` on the world (after applying what came due) and
+    /// saves the state file if there is one; `f`'s result is returned once the save is done.
+    fn run<R>(
+        &self,
+        method: &str,
+        params: &[Value],
+        f: impl FnOnce(&mut Ctx, &Args) -> Result<R, Fault>,
+    ) -> Result<R, Fault> {
         if !METHODS.contains(&method) {
             return Err(fault::unknown_method(method));
         }
@@ -320,7 +334,7 @@ impl Sandbox {
             let now = self.config.clock.base_now().saturating_add(st.clock_offset);
             let mut ctx = Ctx { st: &mut st, cfg: &self.config, now, changed: false };
             operation::advance(&mut ctx);
-            let result = route(&mut ctx, method, &args);
+            let result = f(&mut ctx, &args);
             let seen = if ctx.changed {
                 self.generation.fetch_add(1, Ordering::AcqRel) + 1
             } else {
@@ -358,6 +372,26 @@ impl Sandbox {
         persist::write(path, &json)?;
         self.saved.store(covers, Ordering::Release);
         Ok(())
+    }
+}
+
+impl Sandbox {
+    /// Runs `f` (the call) inside the fault injection: the latency first, then the rate limit
+    /// (over it, the fault and nothing run), and after it maybe a lost reply.
+    fn injected<R>(
+        &self,
+        ctx: &mut CallContext,
+        params: &[Value],
+        f: impl FnOnce() -> Result<R, Fault>,
+    ) -> Result<R, Fault> {
+        self.inject.delay();
+        let key = params.first().and_then(Value::as_str).unwrap_or("");
+        self.inject.admit(key)?;
+        let result = f();
+        if self.inject.lose_reply() {
+            ctx.drop_reply();
+        }
+        result
     }
 }
 
@@ -401,14 +435,30 @@ fn route(ctx: &mut Ctx, method: &str, a: &Args) -> Result<Value, Fault> {
 
 impl Handler for Sandbox {
     fn call(&self, ctx: &mut CallContext, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
-        self.inject.delay();
-        let key = params.first().and_then(Value::as_str).unwrap_or("");
-        self.inject.admit(key)?;
-        let result = self.dispatch(method, &params);
-        if self.inject.lose_reply() {
-            ctx.drop_reply();
-        }
-        result
+        self.injected(ctx, &params, || self.dispatch(method, &params))
+    }
+
+    /// `paas.list` and `paas.info` write their result straight from the world (the same bytes
+    /// as [`Handler::call`] gives, without building a value tree; `paas.list` copies the items
+    /// of instances unchanged since they were last encoded); other methods go through `call`.
+    /// Injection applies the same way.
+    fn call_into(
+        &self,
+        ctx: &mut CallContext,
+        method: &str,
+        params: &[Value],
+        out: &mut ValueWriter<'_>,
+    ) -> Option<Result<(), Fault>> {
+        let list = match method {
+            "paas.list" => true,
+            "paas.info" => false,
+            _ => return None,
+        };
+        Some(self.injected(ctx, params, || {
+            self.run(method, params, |c, a| {
+                if list { paas::list_into(c, a, &self.list_cache, out) } else { paas::info_into(c, a, out) }
+            })
+        }))
     }
 
     fn method_names(&self) -> Vec<String> {

@@ -1,6 +1,9 @@
 //! `paas.count/list/info/create/update/delete/renew/restart` (reference §4.2–4.8, §8, §10).
 
-use crate::xmlrpc::{Fault, Struct, Value};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use crate::xmlrpc::{EncodedValue, Fault, Struct, Value, ValueWriter};
 
 use super::Ctx;
 use super::args::{Args, as_bool, is_dry_run};
@@ -43,6 +46,60 @@ pub fn list_item(i: &Instance, extended: bool) -> Value {
     Value::Struct(s)
 }
 
+/// Writes [`list_item`]`(i, extended)` straight to `w` (the same bytes). `scratch` is a buffer
+/// reused from item to item.
+fn write_list_item(w: &mut ValueWriter<'_>, i: &Instance, extended: bool, scratch: &mut String) {
+    scratch.clear();
+    scratch.push_str(&i.kind);
+    scratch.push('_');
+    scratch.push_str(&i.size);
+    w.begin_struct()
+        .member("catalog_name")
+        .string(scratch)
+        .member("data_disk_additional_size")
+        .int(i.quantity)
+        .member("datacenter_id")
+        .int(i.datacenter_id)
+        .member("date_end")
+        .datetime(&stamp_to_datetime(i.date_end))
+        .member("date_end_commitment");
+    match i.date_end_commitment {
+        Some(t) => w.datetime(&stamp_to_datetime(t)),
+        None => w.nil(),
+    };
+    w.member("date_start")
+        .datetime(&stamp_to_datetime(i.date_start))
+        .member("id")
+        .int(i.id)
+        .member("name")
+        .string(&i.name)
+        .member("need_upgrade")
+        .boolean(i.need_upgrade)
+        .member("servers")
+        .begin_array()
+        .begin_struct()
+        .member("id")
+        .int(i.server_id)
+        .end_struct()
+        .end_array()
+        .member("size")
+        .string(&i.size)
+        .member("state")
+        .string(&i.state)
+        .member("type")
+        .string(&i.kind);
+    if extended {
+        scratch.clear();
+        write_console(scratch, i);
+        w.member("console").string(scratch).member("snapshot_profile");
+        match i.snapshot_profile {
+            Some(p) => w.int(p),
+            None => w.nil(),
+        };
+    }
+    w.end_struct();
+}
+
 /// The value of filterable field `key` of an instance, as its `paas.list` item shows it (`user`,
 /// filterable but not shown, included).
 fn instance_field(i: &Instance, key: &str) -> Option<Value> {
@@ -65,7 +122,14 @@ fn instance_field(i: &Instance, key: &str) -> Option<Value> {
 }
 
 fn console(i: &Instance) -> String {
-    format!("{}@console.dc{}.gpaas.net", i.user, i.datacenter_id - 1)
+    let mut s = String::new();
+    write_console(&mut s, i);
+    s
+}
+
+fn write_console(out: &mut String, i: &Instance) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{}@console.dc{}.gpaas.net", i.user, i.datacenter_id - 1);
 }
 
 /// The `paas.info` struct (the seed's field set, plus the later fields when extended).
@@ -116,6 +180,87 @@ pub fn info_value(st: &State, i: &Instance, extended: bool) -> Value {
     Value::Struct(s)
 }
 
+/// Writes [`info_value`]`(st, i, extended)` straight to `w` (the same bytes).
+fn write_info(w: &mut ValueWriter<'_>, st: &State, i: &Instance, extended: bool) {
+    let mut text = String::new();
+    w.begin_struct().member("autorenew").nil();
+    text.push_str(&i.kind);
+    text.push('_');
+    text.push_str(&i.size);
+    w.member("catalog_name").string(&text);
+    w.member("data_disk_additional_size").int(i.quantity).member("datacenter");
+    match datacenter(i.datacenter_id) {
+        Some(d) => w.value(&d.short(extended)),
+        None => w.nil(),
+    };
+    w.member("date_end")
+        .datetime(&stamp_to_datetime(i.date_end))
+        .member("date_start")
+        .datetime(&stamp_to_datetime(i.date_start))
+        .member("ftp_server")
+        .string(&i.ftp_server)
+        .member("id")
+        .int(i.id)
+        .member("name")
+        .string(&i.name)
+        .member("owner")
+        .begin_struct()
+        .member("handle")
+        .string(&st.account.handle)
+        .member("id")
+        .int(st.account.id)
+        .end_struct();
+    w.member("servers").begin_array().begin_struct().member("graph_urls").begin_struct();
+    for name in ["vcpu", "vdi", "vif"] {
+        w.member(name).begin_array().string(GRAPH_URL).end_array();
+    }
+    w.end_struct().member("id").int(i.server_id).member("uuid").int(i.server_uuid).end_struct().end_array();
+    w.member("size")
+        .string(&i.size)
+        .member("state")
+        .string(&i.state)
+        .member("type")
+        .string(&i.kind)
+        .member("user")
+        .int(i.user)
+        .member("vhosts")
+        .begin_array();
+    for v in st.vhosts.values().filter(|v| v.paas_id == i.id) {
+        w.begin_struct()
+            .member("date_creation")
+            .datetime(&stamp_to_datetime(v.date_creation))
+            .member("id")
+            .int(v.id)
+            .member("name")
+            .string(&v.name)
+            .member("state")
+            .string(&v.state)
+            .end_struct();
+    }
+    w.end_array();
+    if extended {
+        text.clear();
+        write_console(&mut text, i);
+        w.member("console").string(&text);
+        w.member("datadisk_total_size").double(10.0 + i.quantity as f64).member("date_end_commitment");
+        match i.date_end_commitment {
+            Some(t) => w.datetime(&stamp_to_datetime(t)),
+            None => w.nil(),
+        };
+        text.clear();
+        text.push_str("git.dc");
+        text.push_str(&(i.datacenter_id - 1).to_string());
+        text.push_str(".gpaas.net");
+        w.member("git_server").string(&text).member("need_upgrade").boolean(i.need_upgrade);
+        w.member("snapshot_profile");
+        match i.snapshot_profile {
+            Some(p) => w.int(p),
+            None => w.nil(),
+        };
+    }
+    w.end_struct();
+}
+
 const FIELDS: [(&str, FTy); 13] = [
     ("id", FTy::Int),
     ("name", FTy::Str),
@@ -147,12 +292,81 @@ pub fn list(ctx: &mut Ctx, args: &Args, count: bool) -> Result<Value, Fault> {
     Ok(Value::Array(page.into_iter().map(|i| list_item(i, ext)).collect()))
 }
 
+/// Encoded `paas.list` items, reused from call to call.
+///
+/// An item is a function of its instance and the `extended` setting only, so each entry keeps a
+/// copy of the instance it was encoded from and is used only while the instance is still equal
+/// to that copy: a change to an instance, wherever it is made, makes its entry miss and be
+/// encoded again, and nothing needs to invalidate it. At most [`ListCache::MAX`] entries are
+/// kept (the cache is emptied when full).
+#[derive(Default)]
+pub struct ListCache {
+    items: Mutex<HashMap<i64, CachedItem>>,
+}
+
+struct CachedItem {
+    from: Instance,
+    extended: bool,
+    xml: EncodedValue,
+}
+
+impl ListCache {
+    /// The most entries kept (about 1.3 KB each).
+    pub const MAX: usize = 10_000;
+}
+
+/// `paas.list(key[, opts])`, written straight to `w` (the same bytes as [`list`]'s value), with
+/// the items of unchanged instances copied from `cache`.
+pub fn list_into(
+    ctx: &mut Ctx,
+    args: &Args,
+    cache: &ListCache,
+    w: &mut ValueWriter<'_>,
+) -> Result<(), Fault> {
+    args.arity(0, 1)?;
+    let opts = filter::parse(args.opt_struct(0, "options")?, &FIELDS, &[])?;
+    let ext = ctx.cfg.extended_fields;
+    let page = opts.select(ctx.st.instances.values().collect(), &|i: &&Instance, key| instance_field(i, key));
+    let mut scratch = String::new();
+    let mut cached = cache.items.lock().unwrap_or_else(PoisonError::into_inner);
+    w.begin_array();
+    for i in page {
+        match cached.get(&i.id) {
+            Some(c) if c.extended == ext && c.from == *i => {
+                w.encoded(&c.xml);
+            }
+            _ => match EncodedValue::write(|iw| write_list_item(iw, i, ext, &mut scratch)) {
+                Ok(xml) => {
+                    w.encoded(&xml);
+                    if cached.len() >= ListCache::MAX {
+                        cached.clear();
+                    }
+                    cached.insert(i.id, CachedItem { from: i.clone(), extended: ext, xml });
+                }
+                // Written again in place, so the error names where the item sits in the list.
+                Err(_) => write_list_item(w, i, ext, &mut scratch),
+            },
+        }
+    }
+    w.end_array();
+    Ok(())
+}
+
 /// `paas.info(key, paas_id)`.
 pub fn info(ctx: &mut Ctx, args: &Args) -> Result<Value, Fault> {
     args.arity(1, 1)?;
     let id = args.int(0, "paas_id")?;
     let i = ctx.st.instances.get(&id).ok_or_else(|| paas_not_found(id))?;
     Ok(info_value(ctx.st, i, ctx.cfg.extended_fields))
+}
+
+/// `paas.info(key, paas_id)`, written straight to `w` (the same bytes as [`info`]'s value).
+pub fn info_into(ctx: &mut Ctx, args: &Args, w: &mut ValueWriter<'_>) -> Result<(), Fault> {
+    args.arity(1, 1)?;
+    let id = args.int(0, "paas_id")?;
+    let i = ctx.st.instances.get(&id).ok_or_else(|| paas_not_found(id))?;
+    write_info(w, ctx.st, i, ctx.cfg.extended_fields);
+    Ok(())
 }
 
 const CREATE_KEYS: [(&str, Ty); 11] = [

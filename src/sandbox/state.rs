@@ -57,7 +57,7 @@ pub struct Account {
 }
 
 /// A PaaS instance.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Instance {
     /// Id.
     pub id: i64,

@@ -46,6 +46,16 @@ pub enum EncodeError {
     /// A method name outside `[A-Za-z0-9_.:/]{1,256}`.
     #[error("invalid method name {0:?}: use 1 to 256 of the characters A-Z a-z 0-9 _ . : /")]
     MethodName(String),
+    /// A [`ValueWriter`] was driven out of order (a programming error in the code writing the
+    /// value, not bad data): a struct member without [`ValueWriter::member`], an unbalanced
+    /// `end_*`, a second value after a complete one, or an unfinished value.
+    #[error("{path}: ValueWriter misuse: {problem}")]
+    Misuse {
+        /// Where the writer was.
+        path: String,
+        /// What went wrong.
+        problem: &'static str,
+    },
 }
 
 /// Whether `name` is a valid XML-RPC method name: 1–256 characters of `A-Z a-z 0-9 _ . : /`.
@@ -81,6 +91,11 @@ pub fn encode_call(method: &str, params: &[Value]) -> Result<Vec<u8>, EncodeErro
     Ok(out.into_bytes())
 }
 
+/// What comes before the result's `<value>` in a successful `<methodResponse>`.
+const RESPONSE_HEAD: &str = "<?xml version=\"1.0\"?>\n<methodResponse>\n<params>\n<param>";
+/// What comes after it.
+const RESPONSE_TAIL: &str = "</param>\n</params>\n</methodResponse>\n";
+
 /// Encodes a successful `<methodResponse>` holding `value`.
 pub fn encode_response(value: &Value) -> Result<Vec<u8>, EncodeError> {
     let mut out = String::new();
@@ -92,13 +107,24 @@ pub fn encode_response(value: &Value) -> Result<Vec<u8>, EncodeError> {
 /// its allocation (the server keeps one buffer per connection). On error `out` holds a partial
 /// document.
 pub(crate) fn encode_response_into(out: &mut String, value: &Value) -> Result<(), EncodeError> {
+    begin_response_into(out);
+    write_value(out, value, Path::Result)?;
+    end_response_into(out);
+    Ok(())
+}
+
+/// Replaces the contents of `out` with the start of a successful `<methodResponse>`, up to where
+/// its `<value>` goes (write it with [`ValueWriter::for_result`], then call
+/// [`end_response_into`]). Together they write exactly what [`encode_response_into`] writes.
+pub(crate) fn begin_response_into(out: &mut String) {
     out.clear();
     out.reserve(128);
-    out.push_str(DECL);
-    out.push_str("<methodResponse>\n<params>\n<param>");
-    write_value(out, value, Path::Result)?;
-    out.push_str("</param>\n</params>\n</methodResponse>\n");
-    Ok(())
+    out.push_str(RESPONSE_HEAD);
+}
+
+/// Ends a `<methodResponse>` started by [`begin_response_into`].
+pub(crate) fn end_response_into(out: &mut String) {
+    out.push_str(RESPONSE_TAIL);
 }
 
 /// Encodes a fault response. Never fails: characters XML cannot carry in the fault string are
@@ -127,6 +153,389 @@ pub fn encode_value(value: &Value) -> Result<String, EncodeError> {
     let mut out = String::new();
     write_value(&mut out, value, Path::Value)?;
     Ok(out)
+}
+
+/// Writes one `<value>` element piece by piece into a `String`, for code that produces a large
+/// result straight from its own data instead of building a [`Value`] tree first (see
+/// [`Handler::call_into`](super::server::Handler::call_into)).
+///
+/// The rules are the encoder's own, and so are the bytes: writing a value with a `ValueWriter`
+/// gives exactly what [`encode_value`] gives for the equivalent [`Value`] (strings escaped, a
+/// character XML cannot carry or a non-finite double is an error naming where it sits, e.g.
+/// `value[3].name`).
+///
+/// Calls chain. The first error is kept and every later call does nothing, so a whole record
+/// can be written and checked once with [`ValueWriter::finish`] (or [`ValueWriter::error`] on
+/// the way). Driving the writer out of order (a struct member without [`ValueWriter::member`],
+/// an `end_*` that does not match, a second value after the complete one) is an
+/// [`EncodeError::Misuse`]; the writer never panics. After an error, what was appended to the
+/// string is a partial document.
+///
+/// ```
+/// use gandish::xmlrpc::encode::ValueWriter;
+/// use gandish::xmlrpc::{Struct, Value, encode_value};
+///
+/// let mut out = String::new();
+/// let mut w = ValueWriter::new(&mut out);
+/// w.begin_struct().member("id").int(7);
+/// w.member("tags").begin_array().string("a&b").string("c").end_array();
+/// w.end_struct();
+/// w.finish().unwrap();
+///
+/// let tags = vec![Value::from("a&b"), Value::from("c")];
+/// let v = Value::Struct(Struct::new().with("id", 7).with("tags", tags));
+/// assert_eq!(out, encode_value(&v).unwrap());
+/// ```
+pub struct ValueWriter<'a> {
+    out: &'a mut String,
+    root: Path,
+    /// The open arrays and structs, innermost last.
+    open: Vec<Open>,
+    /// The names of the open members (one per struct whose member is being written), innermost
+    /// last; kept only to name where an error is.
+    names: String,
+    /// Whether the root value has been written completely.
+    complete: bool,
+    error: Option<EncodeError>,
+}
+
+/// An array or struct a [`ValueWriter`] is inside.
+#[derive(Clone, Copy)]
+enum Open {
+    /// `next` is the index of the array's next item.
+    Array { next: usize },
+    /// `name` is where the open member's name starts in [`ValueWriter::names`]; `None` between
+    /// members.
+    Struct { name: Option<usize> },
+}
+
+impl std::fmt::Debug for ValueWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValueWriter")
+            .field("at", &self.render())
+            .field("complete", &self.complete)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> ValueWriter<'a> {
+    /// A writer appending one value to `out` (what is already there is kept). Errors name the
+    /// value `value`, as [`encode_value`]'s do.
+    pub fn new(out: &'a mut String) -> Self {
+        Self::with_root(out, Path::Value)
+    }
+
+    /// A writer for a response's result: errors name it `result`, as [`encode_response`]'s do.
+    pub(crate) fn for_result(out: &'a mut String) -> Self {
+        Self::with_root(out, Path::Result)
+    }
+
+    fn with_root(out: &'a mut String, root: Path) -> Self {
+        ValueWriter { out, root, open: Vec::new(), names: String::new(), complete: false, error: None }
+    }
+
+    /// The first error so far, if any.
+    pub fn error(&self) -> Option<&EncodeError> {
+        self.error.as_ref()
+    }
+
+    /// Whether one whole value has been written (every array and struct closed) without error.
+    pub fn is_complete(&self) -> bool {
+        self.complete && self.error.is_none()
+    }
+
+    /// Ends writing: `Ok` if exactly one whole value was written without error; otherwise the
+    /// first error, or [`EncodeError::Misuse`] for a value not written or left unfinished.
+    pub fn finish(self) -> Result<(), EncodeError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if self.complete {
+            return Ok(());
+        }
+        let problem = if self.open.is_empty() {
+            "no value was written"
+        } else {
+            "the value is unfinished: an array or struct is still open"
+        };
+        Err(EncodeError::Misuse { path: self.render(), problem })
+    }
+
+    /// An `<int>` (or `<i8>` outside the i32 range), as for [`Value::Int`].
+    pub fn int(&mut self, n: i64) -> &mut Self {
+        if self.start_value() {
+            put_int(self.out, n);
+            self.end_value();
+        }
+        self
+    }
+
+    /// A `<boolean>`.
+    pub fn boolean(&mut self, b: bool) -> &mut Self {
+        if self.start_value() {
+            put_bool(self.out, b);
+            self.end_value();
+        }
+        self
+    }
+
+    /// A `<string>`, escaped; a character XML cannot carry is an error naming where it is.
+    pub fn string(&mut self, s: &str) -> &mut Self {
+        if self.start_value() {
+            match put_string(self.out, s) {
+                Ok(()) => self.end_value(),
+                Err((code, index)) => {
+                    self.error = Some(EncodeError::IllegalChar { path: self.render(), code, index });
+                }
+            }
+        }
+        self
+    }
+
+    /// A `<double>` in plain decimal; NaN and infinity are an error.
+    pub fn double(&mut self, d: f64) -> &mut Self {
+        if self.start_value() {
+            match put_double(self.out, d) {
+                Ok(()) => self.end_value(),
+                Err(()) => self.error = Some(EncodeError::NonFiniteDouble { path: self.render(), value: d }),
+            }
+        }
+        self
+    }
+
+    /// A `<dateTime.iso8601>` (`YYYYMMDDTHH:MM:SS`).
+    pub fn datetime(&mut self, dt: &DateTime) -> &mut Self {
+        if self.start_value() {
+            put_datetime(self.out, dt);
+            self.end_value();
+        }
+        self
+    }
+
+    /// A `<base64>` (standard alphabet, unwrapped).
+    pub fn base64(&mut self, bytes: &[u8]) -> &mut Self {
+        if self.start_value() {
+            put_base64(self.out, bytes);
+            self.end_value();
+        }
+        self
+    }
+
+    /// A `<nil/>`.
+    pub fn nil(&mut self) -> &mut Self {
+        if self.start_value() {
+            self.out.push_str("<value><nil/></value>");
+            self.end_value();
+        }
+        self
+    }
+
+    /// A whole [`Value`], written as [`encode_value`] writes it (errors name where it sits
+    /// within the writer's value).
+    pub fn value(&mut self, v: &Value) -> &mut Self {
+        if self.start_value() {
+            match write_value(self.out, v, Path::Value) {
+                Ok(()) => self.end_value(),
+                Err(e) => self.error = Some(self.rebase(e)),
+            }
+        }
+        self
+    }
+
+    /// A value encoded earlier, copied as it is.
+    pub fn encoded(&mut self, v: &EncodedValue) -> &mut Self {
+        if self.start_value() {
+            self.out.push_str(&v.0);
+            self.end_value();
+        }
+        self
+    }
+
+    /// Opens an `<array>`: its items follow, then [`ValueWriter::end_array`].
+    pub fn begin_array(&mut self) -> &mut Self {
+        if self.start_value() {
+            self.out.push_str("<value><array><data>");
+            self.open.push(Open::Array { next: 0 });
+        }
+        self
+    }
+
+    /// Closes the innermost array.
+    pub fn end_array(&mut self) -> &mut Self {
+        if self.error.is_some() {
+            return self;
+        }
+        if !matches!(self.open.last(), Some(Open::Array { .. })) {
+            return self.misuse("end_array() without an open array");
+        }
+        self.open.pop();
+        self.out.push_str("</data></array></value>");
+        self.end_value();
+        self
+    }
+
+    /// Opens a `<struct>`: [`ValueWriter::member`] then a value for each member, then
+    /// [`ValueWriter::end_struct`]. Members are written in the order given; the writer does not
+    /// look for duplicate names.
+    pub fn begin_struct(&mut self) -> &mut Self {
+        if self.start_value() {
+            self.out.push_str("<value><struct>");
+            self.open.push(Open::Struct { name: None });
+        }
+        self
+    }
+
+    /// Starts a member of the innermost struct; its value is the next thing written. The name is
+    /// escaped; a character XML cannot carry is an error.
+    pub fn member(&mut self, name: &str) -> &mut Self {
+        if self.error.is_some() {
+            return self;
+        }
+        let Some(Open::Struct { name: slot @ None }) = self.open.last_mut() else {
+            return self.misuse("member() outside a struct, or before the previous member's value");
+        };
+        *slot = Some(self.names.len());
+        self.names.push_str(name);
+        self.out.push_str("<member><name>");
+        if let Err((code, index)) = escape_into(self.out, name) {
+            let path = format!("{} (member name)", self.render());
+            self.error = Some(EncodeError::IllegalChar { path, code, index });
+            return self;
+        }
+        self.out.push_str("</name>");
+        self
+    }
+
+    /// Closes the innermost struct.
+    pub fn end_struct(&mut self) -> &mut Self {
+        if self.error.is_some() {
+            return self;
+        }
+        match self.open.last() {
+            Some(Open::Struct { name: None }) => {}
+            Some(Open::Struct { name: Some(_) }) => {
+                return self.misuse("end_struct() before the value of the member just named");
+            }
+            _ => return self.misuse("end_struct() without an open struct"),
+        }
+        self.open.pop();
+        self.out.push_str("</struct></value>");
+        self.end_value();
+        self
+    }
+
+    /// Whether a value may be written now (recording the misuse if not).
+    fn start_value(&mut self) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        match self.open.last() {
+            None if self.complete => {
+                self.misuse("a second value after the complete one");
+                false
+            }
+            Some(Open::Struct { name: None }) => {
+                self.misuse("a struct member's value without its name: call member() first");
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Moves on after a whole value: the root is complete, the array's next index, or the
+    /// member closed.
+    fn end_value(&mut self) {
+        match self.open.last_mut() {
+            None => self.complete = true,
+            Some(Open::Array { next }) => *next += 1,
+            Some(Open::Struct { name }) => {
+                if let Some(start) = name.take() {
+                    self.names.truncate(start);
+                }
+                self.out.push_str("</member>");
+            }
+        }
+    }
+
+    fn misuse(&mut self, problem: &'static str) -> &mut Self {
+        self.error = Some(EncodeError::Misuse { path: self.render(), problem });
+        self
+    }
+
+    /// Where the next value goes (or the value being written), e.g. `result[2].name`.
+    fn render(&self) -> String {
+        let mut s = root_label(self.root);
+        for (k, level) in self.open.iter().enumerate() {
+            match *level {
+                Open::Array { next } => {
+                    let _ = write!(s, "[{next}]");
+                }
+                Open::Struct { name: Some(start) } => {
+                    let end = self.open[k + 1..]
+                        .iter()
+                        .find_map(|l| match l {
+                            Open::Struct { name: Some(s) } => Some(*s),
+                            _ => None,
+                        })
+                        .unwrap_or(self.names.len());
+                    s.push('.');
+                    s.push_str(&self.names[start..end]);
+                }
+                Open::Struct { name: None } => {}
+            }
+        }
+        s
+    }
+
+    /// An error from [`write_value`] on a value written at the writer's current place: its path
+    /// (rooted at `value`) is rooted here instead.
+    fn rebase(&self, e: EncodeError) -> EncodeError {
+        let here = self.render();
+        let join = |path: String| format!("{here}{}", path.strip_prefix("value").unwrap_or(&path));
+        match e {
+            EncodeError::NonFiniteDouble { path, value } => {
+                EncodeError::NonFiniteDouble { path: join(path), value }
+            }
+            EncodeError::IllegalChar { path, code, index } => {
+                EncodeError::IllegalChar { path: join(path), code, index }
+            }
+            other => other,
+        }
+    }
+}
+
+/// One value encoded by the strict encoder, kept to be written again with
+/// [`ValueWriter::encoded`] (for example a record that is listed often and changes rarely).
+/// It can only be made by the encoder, so writing it keeps the encoder's guarantees.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncodedValue(String);
+
+impl EncodedValue {
+    /// Encodes `v` as [`encode_value`] does.
+    pub fn from_value(v: &Value) -> Result<EncodedValue, EncodeError> {
+        encode_value(v).map(EncodedValue)
+    }
+
+    /// Encodes the one value that `write` writes (errors name it `value`).
+    pub fn write(write: impl FnOnce(&mut ValueWriter<'_>)) -> Result<EncodedValue, EncodeError> {
+        let mut out = String::new();
+        let mut w = ValueWriter::new(&mut out);
+        write(&mut w);
+        w.finish()?;
+        Ok(EncodedValue(out))
+    }
+
+    /// The `<value>` element.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for EncodedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("EncodedValue").field(&self.0).finish()
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -221,56 +630,27 @@ fn write_value(out: &mut String, root: &Value, path: Path) -> Result<(), EncodeE
             }
         };
         match v {
-            Value::Int(i) => {
-                if i32::try_from(*i).is_ok() {
-                    out.push_str("<value><int>");
-                    write_int(out, *i);
-                    out.push_str("</int></value>");
-                } else {
-                    out.push_str("<value><i8>");
-                    write_int(out, *i);
-                    out.push_str("</i8></value>");
-                }
-            }
-            Value::Bool(b) => {
-                out.push_str(if *b {
-                    "<value><boolean>1</boolean></value>"
-                } else {
-                    "<value><boolean>0</boolean></value>"
-                });
-            }
+            Value::Int(i) => put_int(out, *i),
+            Value::Bool(b) => put_bool(out, *b),
             Value::String(s) => {
-                out.push_str("<value><string>");
-                if let Err((code, index)) = escape_into(out, s) {
+                if let Err((code, index)) = put_string(out, s) {
                     return Err(EncodeError::IllegalChar {
                         path: render_path(path, &frames, seg),
                         code,
                         index,
                     });
                 }
-                out.push_str("</string></value>");
             }
             Value::Double(d) => {
-                if !d.is_finite() {
+                if put_double(out, *d).is_err() {
                     return Err(EncodeError::NonFiniteDouble {
                         path: render_path(path, &frames, seg),
                         value: *d,
                     });
                 }
-                out.push_str("<value><double>");
-                write_double(out, *d);
-                out.push_str("</double></value>");
             }
-            Value::DateTime(dt) => {
-                out.push_str("<value><dateTime.iso8601>");
-                write_datetime(out, dt);
-                out.push_str("</dateTime.iso8601></value>");
-            }
-            Value::Base64(b) => {
-                out.push_str("<value><base64>");
-                base64::engine::general_purpose::STANDARD.encode_string(b, out);
-                out.push_str("</base64></value>");
-            }
+            Value::DateTime(dt) => put_datetime(out, dt),
+            Value::Base64(b) => put_base64(out, b),
             Value::Nil => out.push_str("<value><nil/></value>"),
             Value::Array(items) => {
                 out.push_str("<value><array><data>");
@@ -284,12 +664,70 @@ fn write_value(out: &mut String, root: &Value, path: Path) -> Result<(), EncodeE
     }
 }
 
-fn render_path(path: Path, frames: &[Frame<'_>], last: Seg<'_>) -> String {
-    let mut s = match path {
+/// Writes an `<int>` (or `<i8>` outside the i32 range) `<value>`.
+fn put_int(out: &mut String, i: i64) {
+    if i32::try_from(i).is_ok() {
+        out.push_str("<value><int>");
+        write_int(out, i);
+        out.push_str("</int></value>");
+    } else {
+        out.push_str("<value><i8>");
+        write_int(out, i);
+        out.push_str("</i8></value>");
+    }
+}
+
+fn put_bool(out: &mut String, b: bool) {
+    out.push_str(if b {
+        "<value><boolean>1</boolean></value>"
+    } else {
+        "<value><boolean>0</boolean></value>"
+    });
+}
+
+/// Writes a `<string>` `<value>`; on a character XML cannot carry, fails with (code point, char
+/// index) and leaves a partial element.
+fn put_string(out: &mut String, s: &str) -> Result<(), (u32, usize)> {
+    out.push_str("<value><string>");
+    escape_into(out, s)?;
+    out.push_str("</string></value>");
+    Ok(())
+}
+
+/// Writes a `<double>` `<value>`; fails (writing nothing) on NaN or infinity.
+fn put_double(out: &mut String, d: f64) -> Result<(), ()> {
+    if !d.is_finite() {
+        return Err(());
+    }
+    out.push_str("<value><double>");
+    write_double(out, d);
+    out.push_str("</double></value>");
+    Ok(())
+}
+
+fn put_datetime(out: &mut String, dt: &DateTime) {
+    out.push_str("<value><dateTime.iso8601>");
+    write_datetime(out, dt);
+    out.push_str("</dateTime.iso8601></value>");
+}
+
+fn put_base64(out: &mut String, b: &[u8]) {
+    out.push_str("<value><base64>");
+    base64::engine::general_purpose::STANDARD.encode_string(b, out);
+    out.push_str("</base64></value>");
+}
+
+/// The name of a path's root, as error messages show it.
+fn root_label(path: Path) -> String {
+    match path {
         Path::Param(i) => format!("params[{i}]"),
         Path::Result => "result".to_owned(),
         Path::Value => "value".to_owned(),
-    };
+    }
+}
+
+fn render_path(path: Path, frames: &[Frame<'_>], last: Seg<'_>) -> String {
+    let mut s = root_label(path);
     for seg in frames.iter().map(Frame::seg).chain(std::iter::once(last)) {
         match seg {
             Seg::Root => {}
@@ -567,6 +1005,178 @@ mod tests {
         let mut buf = String::from("leftover");
         encode_fault_into(&mut buf, &Fault::new(4, "x"));
         assert_eq!(buf.into_bytes(), encode_fault(&Fault::new(4, "x")));
+    }
+
+    #[test]
+    fn a_value_writer_writes_the_encoders_bytes() {
+        let mut out = String::from("kept ");
+        let mut w = ValueWriter::new(&mut out);
+        w.begin_struct().member("n").int(1 << 40).member("a&b").begin_array();
+        w.boolean(true).string("x<y").double(0.5).nil().base64(b"hi");
+        w.datetime(&DateTime {
+            year: 2024,
+            month: 1,
+            day: 2,
+            hour: 3,
+            minute: 4,
+            second: 5,
+            offset_minutes: None,
+        });
+        w.value(&Value::Struct(Struct::new().with("k", Value::Array(vec![])))).begin_struct().end_struct();
+        w.end_array().member("").int(-1).end_struct();
+        assert!(w.is_complete());
+        w.finish().unwrap();
+        let dt = Value::DateTime(DateTime::parse("20240102T03:04:05").unwrap());
+        let v = Value::Struct(
+            Struct::new()
+                .with("n", 1i64 << 40)
+                .with(
+                    "a&b",
+                    vec![
+                        Value::Bool(true),
+                        "x<y".into(),
+                        Value::Double(0.5),
+                        Value::Nil,
+                        Value::Base64(b"hi".to_vec()),
+                        dt,
+                        Value::Struct(Struct::new().with("k", Value::Array(vec![]))),
+                        Value::Struct(Struct::new()),
+                    ],
+                )
+                .with("", -1),
+        );
+        assert_eq!(out, format!("kept {}", encode_value(&v).unwrap()));
+    }
+
+    #[test]
+    fn value_writer_errors_name_the_place_like_the_encoder() {
+        let mut out = String::new();
+        let mut w = ValueWriter::for_result(&mut out);
+        w.begin_array().int(1).begin_struct().member("a").begin_struct().member("b").begin_array();
+        w.string("fine").string("no\u{0}");
+        let e = w.error().cloned().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "result[1].a.b[1]: character U+0000 at char 2 cannot be carried by XML; send binary data as base64"
+        );
+        // The first error sticks: later calls write nothing.
+        let len = out.len();
+        let mut w = ValueWriter::for_result(&mut out);
+        w.begin_array().double(f64::INFINITY).int(3).end_array();
+        let e = w.finish().unwrap_err();
+        assert!(e.to_string().starts_with("result[0]: the double inf is not finite"), "{e}");
+        assert_eq!(out.len(), len + "<value><array><data>".len());
+
+        let mut out = String::new();
+        let mut w = ValueWriter::new(&mut out);
+        w.begin_struct().member("ok").nil().member("x\u{FFFE}");
+        assert_eq!(
+            w.finish().unwrap_err().to_string(),
+            "value.x\u{FFFE} (member name): character U+FFFE at char 1 cannot be carried by XML; send binary data as base64"
+        );
+        // A whole value written inside: its error is placed within the writer's value.
+        let inner = Value::Array(vec![Value::Struct(Struct::new().with("d", f64::NAN))]);
+        let mut out = String::new();
+        let mut w = ValueWriter::for_result(&mut out);
+        w.begin_struct().member("outer").begin_array().int(0).value(&inner);
+        let e = w.finish().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "result.outer[1][0].d: the double NaN is not finite; XML-RPC doubles must be finite numbers"
+        );
+    }
+
+    #[test]
+    fn encoded_values_are_written_as_they_were_encoded() {
+        let v = Value::Struct(Struct::new().with("a", vec![Value::from("x&y"), Value::Nil]));
+        let kept = EncodedValue::from_value(&v).unwrap();
+        let written = EncodedValue::write(|w| {
+            w.begin_struct().member("a").begin_array().string("x&y").nil().end_array().end_struct();
+        })
+        .unwrap();
+        assert_eq!(kept, written);
+        let mut out = String::new();
+        let mut w = ValueWriter::new(&mut out);
+        w.begin_array().encoded(&kept).int(1).encoded(&written).end_array();
+        w.finish().unwrap();
+        assert_eq!(out, encode_value(&Value::Array(vec![v.clone(), Value::Int(1), v])).unwrap());
+        // Only whole, valid values are kept.
+        let e = EncodedValue::write(|w| {
+            w.begin_array().string("\u{0}");
+        })
+        .unwrap_err();
+        assert!(matches!(e, EncodeError::IllegalChar { .. }), "{e}");
+        assert!(matches!(
+            EncodedValue::write(|w| {
+                w.begin_array();
+            }),
+            Err(EncodeError::Misuse { .. })
+        ));
+        assert!(EncodedValue::from_value(&Value::Double(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn value_writer_misuse_is_an_error_not_a_panic() {
+        type Drive = fn(&mut ValueWriter<'_>);
+        let cases: [(Drive, &str); 9] = [
+            (
+                |w| {
+                    w.begin_struct().int(1);
+                },
+                "value: ValueWriter misuse: a struct member's value without its name: call member() first",
+            ),
+            (
+                |w| {
+                    w.begin_array().member("a");
+                },
+                "value[0]: ValueWriter misuse: member() outside a struct, or before the previous member's value",
+            ),
+            (
+                |w| {
+                    w.begin_struct().member("a").member("b");
+                },
+                "value.a: ValueWriter misuse: member() outside a struct, or before the previous member's value",
+            ),
+            (
+                |w| {
+                    w.begin_struct().member("a").end_struct();
+                },
+                "value.a: ValueWriter misuse: end_struct() before the value of the member just named",
+            ),
+            (
+                |w| {
+                    w.begin_array().end_struct();
+                },
+                "value[0]: ValueWriter misuse: end_struct() without an open struct",
+            ),
+            (
+                |w| {
+                    w.begin_struct().end_array();
+                },
+                "value: ValueWriter misuse: end_array() without an open array",
+            ),
+            (
+                |w| {
+                    w.int(1).int(2);
+                },
+                "value: ValueWriter misuse: a second value after the complete one",
+            ),
+            (|_| {}, "value: ValueWriter misuse: no value was written"),
+            (
+                |w| {
+                    w.begin_array().begin_struct().member("k").begin_array();
+                },
+                "value[0].k[0]: ValueWriter misuse: the value is unfinished: an array or struct is still open",
+            ),
+        ];
+        for (drive, message) in cases {
+            let mut out = String::new();
+            let mut w = ValueWriter::new(&mut out);
+            drive(&mut w);
+            let e = w.finish().unwrap_err();
+            assert!(matches!(e, EncodeError::Misuse { .. }), "{e}");
+            assert_eq!(e.to_string(), message);
+        }
     }
 
     #[test]

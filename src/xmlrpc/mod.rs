@@ -34,7 +34,8 @@ pub use decode::{
     decode_response_with,
 };
 pub use encode::{
-    EncodeError, encode_call, encode_fault, encode_response, encode_value, is_valid_method_name,
+    EncodeError, EncodedValue, ValueWriter, encode_call, encode_fault, encode_response, encode_value,
+    is_valid_method_name,
 };
 pub use server::{CallContext, Handler, Methods, Server, ServerConfig, ServerStats, ShutdownHandle};
 pub use value::{Fault, Struct, Value, fault_code};

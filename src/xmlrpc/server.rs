@@ -67,6 +67,10 @@
 //!   [`ServerConfig::max_multicall`] entries faults the whole call; an entry without `params` is
 //!   called with none), and, unless the handler lists them itself, `system.methodHelp` (`""`) and
 //!   `system.methodSignature` (`"undef"`, meaning unknown).
+//! - A handler may write a large result straight into the response with
+//!   [`Handler::call_into`] and a [`ValueWriter`] (no [`Value`] tree), with the encoder's rules
+//!   and bytes; the server offers every call to it first, except its own `system.*` methods and
+//!   multicall entries, and falls back to [`Handler::call`] when it declines.
 //! - [`CallContext::drop_reply`] closes the connection without any reply; in a multicall it drops
 //!   the whole batch's reply (every entry still runs).
 //!
@@ -78,7 +82,6 @@
 //! `Connection: close`) and join all threads. The port refuses connections afterwards.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -87,7 +90,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::decode::{DecodeError, Limits, MethodCall, decode_call_with, gunzip_capped};
-use super::encode::{encode_fault_into, encode_response_into, encode_value, is_valid_method_name};
+use super::encode::{
+    ValueWriter, begin_response_into, encode_fault_into, encode_response_into, encode_value,
+    end_response_into, is_valid_method_name,
+};
 use super::http::{
     BodyLength, Conn, MemWire, ReadError, ReadHeadError, RequestHead, Response, Version, Wire,
 };
@@ -131,6 +137,34 @@ pub trait Handler: Send + Sync + 'static {
 
     /// The names of the methods this handler serves (for `system.listMethods`).
     fn method_names(&self) -> Vec<String>;
+
+    /// Handles one call by writing its result straight into the response, for methods whose
+    /// result is large (a long list): no [`Value`] tree is built, allocated and freed. The
+    /// default returns `None`, and so should an implementation for every method it leaves to
+    /// [`Handler::call`].
+    ///
+    /// The server tries this first for every call except its own `system.*` methods and the
+    /// entries of a `system.multicall` (those always go through [`Handler::call`]):
+    /// - `None`: not handled here; the server discards anything written to `out` and calls
+    ///   [`Handler::call`] with the same parameters. Decide this before doing anything else (such
+    ///   as counting the call), since the call then runs again through `call`.
+    /// - `Some(Ok(()))`: `out` must hold exactly one complete value, which becomes the result.
+    ///   If the writer recorded an error (a character XML cannot carry, a non-finite double, a
+    ///   misuse, an unfinished value), the answer is fault -32603 naming it, as for a result
+    ///   [`Handler::call`] returned that cannot be encoded.
+    /// - `Some(Err(fault))`: the fault is the answer; anything written to `out` is discarded.
+    ///
+    /// A panic gives fault -32603, as in [`Handler::call`]. An implementation must answer what
+    /// `call` would answer for the same call: the response bytes are then the same either way.
+    fn call_into(
+        &self,
+        _ctx: &mut CallContext,
+        _method: &str,
+        _params: &[Value],
+        _out: &mut ValueWriter<'_>,
+    ) -> Option<Result<(), Fault>> {
+        None
+    }
 
     /// Called for every POST before its body is decoded. `Some(status)` answers with that HTTP
     /// status (and an empty body) and does nothing else; the default is `None`.
@@ -579,8 +613,9 @@ fn serve_requests<W: Wire + ?Sized>(
     admitted_at: Instant,
 ) {
     let cfg = &shared.config;
-    // The encoded reply, reused from call to call on this connection.
+    // The encoded reply and the gzip compressor, reused from call to call on this connection.
     let mut out = String::new();
+    let mut gzipper = Gzipper::default();
     let mut first = true;
     loop {
         if shared.stopping() {
@@ -621,10 +656,11 @@ fn serve_requests<W: Wire + ?Sized>(
             }
         };
         shared.requests.fetch_add(1, Ordering::Relaxed);
-        let next = handle_request(shared, &mut conn, &head, peer, &mut out);
+        let next = handle_request(shared, &mut conn, &head, peer, &mut out, &mut gzipper);
         if out.capacity() > MAX_KEPT_OUTPUT {
             out = String::new();
         }
+        gzipper.trim();
         match next {
             Next::KeepAlive => {}
             Next::Close => return,
@@ -707,6 +743,7 @@ fn handle_request<W: Wire + ?Sized>(
     head: &RequestHead,
     peer: SocketAddr,
     out: &mut String,
+    gzipper: &mut Gzipper,
 ) -> Next {
     let cfg = &shared.config;
     if head.method != "POST" {
@@ -815,10 +852,10 @@ fn handle_request<W: Wire + ?Sized>(
     let keep = keep_alive();
     if head.accepts_gzip()
         && xml_out.len() > GZIP_THRESHOLD
-        && let Some(gz) = gzip_bytes(xml_out)
+        && let Some(gz) = gzipper.gzip(xml_out)
     {
         let headers = [("Content-Type", "text/xml"), ("Content-Encoding", "gzip")];
-        return close_after(reply(conn, head, 200, &headers, &gz, keep), keep);
+        return close_after(reply(conn, head, 200, &headers, gz, keep), keep);
     }
     close_after(reply(conn, head, 200, &[("Content-Type", "text/xml")], xml_out, keep), keep)
 }
@@ -846,11 +883,61 @@ fn plain<W: Wire + ?Sized>(
     reply(conn, head, status, &[("Content-Type", "text/plain; charset=utf-8")], msg.as_bytes(), keep)
 }
 
-fn gzip_bytes(data: &[u8]) -> Option<Vec<u8>> {
-    let mut enc =
-        flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4 + 64), flate2::Compression::fast());
-    enc.write_all(data).ok()?;
-    enc.finish().ok()
+/// The gzip header the server writes: no name or time, "fastest" compression, unknown OS (what
+/// `flate2`'s `GzEncoder` writes at `Compression::fast()`).
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255];
+
+/// Gzips the replies of one connection, reusing its compressor and output buffer from reply to
+/// reply (a new compressor costs an allocation of a few hundred KB and its zeroing).
+#[derive(Default)]
+struct Gzipper {
+    /// Raw deflate at `Compression::fast()`; made on the first reply that is gzipped.
+    deflate: Option<flate2::Compress>,
+    out: Vec<u8>,
+}
+
+impl Gzipper {
+    /// `data` as a gzip member, or `None` if the compressor fails (the reply then goes out
+    /// uncompressed).
+    fn gzip(&mut self, data: &[u8]) -> Option<&[u8]> {
+        use flate2::{Compress, Compression, FlushCompress, Status};
+        let deflate = self.deflate.get_or_insert_with(|| Compress::new(Compression::fast(), false));
+        deflate.reset();
+        self.out.clear();
+        self.out.reserve(data.len() / 4 + 64);
+        self.out.extend_from_slice(&GZIP_HEADER);
+        let mut input = data;
+        loop {
+            let (in_before, out_before) = (deflate.total_in(), deflate.total_out());
+            let status = deflate.compress_vec(input, &mut self.out, FlushCompress::Finish).ok()?;
+            let consumed = usize::try_from(deflate.total_in() - in_before).ok()?;
+            input = input.get(consumed..)?;
+            match status {
+                Status::StreamEnd => break,
+                // Out of room: grow and go on. No progress with room to spare would loop forever.
+                _ if consumed == 0
+                    && deflate.total_out() == out_before
+                    && self.out.len() < self.out.capacity() =>
+                {
+                    return None;
+                }
+                _ => self.out.reserve(self.out.len().max(4096)),
+            }
+        }
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        self.out.extend_from_slice(&crc.sum().to_le_bytes());
+        // ISIZE is the length modulo 2^32.
+        self.out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        Some(&self.out)
+    }
+
+    /// Drops the output buffer if one reply made it large.
+    fn trim(&mut self) {
+        if self.out.capacity() > MAX_KEPT_OUTPUT {
+            self.out = Vec::new();
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -882,6 +969,9 @@ impl Shared {
         };
         if !is_valid_method_name(&method) {
             return encode_fault_into(out, &invalid_name(&method));
+        }
+        if !SYSTEM_METHODS.contains(&method.as_str()) && self.call_handler_into(ctx, &method, &params, out) {
+            return;
         }
         match self.dispatch(ctx, &method, params, false) {
             Ok(value) => self.encode_result(&method, value, out),
@@ -921,6 +1011,42 @@ impl Shared {
     fn call_handler(&self, ctx: &mut CallContext, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
         catch_unwind(AssertUnwindSafe(|| self.handler.call(ctx, method, params)))
             .unwrap_or_else(|_| Err(internal_error(method)))
+    }
+
+    /// Offers the call to [`Handler::call_into`]; returns whether it answered (then `out` holds
+    /// the whole response, result or fault).
+    fn call_handler_into(
+        &self,
+        ctx: &mut CallContext,
+        method: &str,
+        params: &[Value],
+        out: &mut String,
+    ) -> bool {
+        begin_response_into(out);
+        let answered = catch_unwind(AssertUnwindSafe(|| {
+            let mut writer = ValueWriter::for_result(out);
+            let answer = self.handler.call_into(ctx, method, params, &mut writer);
+            answer.map(|a| a.map(|()| writer.finish()))
+        }));
+        match answered {
+            Ok(None) => false,
+            Ok(Some(Ok(Ok(())))) => {
+                end_response_into(out);
+                true
+            }
+            Ok(Some(Ok(Err(e)))) => {
+                encode_fault_into(out, &cannot_encode(method, &e));
+                true
+            }
+            Ok(Some(Err(fault))) => {
+                encode_fault_into(out, &fault);
+                true
+            }
+            Err(_) => {
+                encode_fault_into(out, &internal_error(method));
+                true
+            }
+        }
     }
 
     fn handler_names(&self) -> Result<Vec<String>, Fault> {
@@ -1020,14 +1146,15 @@ impl Shared {
                 return;
             }
         }
-        encode_fault_into(
-            out,
-            &Fault::new(
-                fault_code::INTERNAL_ERROR,
-                format!("internal error: cannot encode the result of {method}: {err}"),
-            ),
-        );
+        encode_fault_into(out, &cannot_encode(method, &err));
     }
+}
+
+fn cannot_encode(method: &str, err: &super::encode::EncodeError) -> Fault {
+    Fault::new(
+        fault_code::INTERNAL_ERROR,
+        format!("internal error: cannot encode the result of {method}: {err}"),
+    )
 }
 
 fn internal_error(method: &str) -> Fault {
@@ -1040,4 +1167,44 @@ fn invalid_name(name: &str) -> Fault {
         fault_code::INVALID_REQUEST,
         format!("invalid method name {shown:?}: use 1 to 256 of the characters A-Z a-z 0-9 _ . : /"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read as _, Write as _};
+
+    fn gunzip(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(data).read_to_end(&mut out).expect("a valid gzip member");
+        out
+    }
+
+    #[test]
+    fn one_gzipper_compresses_reply_after_reply() {
+        // Bytes that do not compress (so the output outgrows its first reservation), text that
+        // does, nothing at all, and the text again after the large one.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let noise: Vec<u8> = (0..3_000_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let text = "<value><string>xml-rpc</string></value>".repeat(2000).into_bytes();
+        let mut gz = Gzipper::default();
+        for data in [&text[..], &noise[..], b"", &text[..]] {
+            let packed = gz.gzip(data).expect("compresses").to_vec();
+            assert_eq!(packed[..10], GZIP_HEADER);
+            assert_eq!(gunzip(&packed), data);
+            gz.trim();
+        }
+        assert!(gz.gzip(&text).unwrap().len() < text.len() / 10);
+        // The header is the one flate2's own encoder writes at this level.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(b"x").unwrap();
+        assert_eq!(enc.finish().unwrap()[..10], GZIP_HEADER);
+    }
 }
