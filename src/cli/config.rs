@@ -110,11 +110,50 @@ pub fn load(path: &Path, must_exist: bool) -> Result<Option<ConfigFile>, ConfigE
 
 /// Parses the text of a configuration file (`path` names it in errors).
 pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
-    toml::from_str(text).map_err(|e| ConfigError::Parse {
+    toml::from_str(text).map_err(|e: toml::de::Error| ConfigError::Parse {
         path: path.to_path_buf(),
-        // toml's message is multi-line with the offending line; keep it, trimmed.
-        message: e.to_string().trim_end().to_string(),
+        message: parse_error_message(text, &e),
     })
+}
+
+/// toml's own `Display` quotes the offending line and its message quotes the offending value:
+/// either may be the API key (`api_key = KEY` unquoted, or the key pasted under another name).
+/// So the message names the line, the column and the setting, and masks every quoted value.
+fn parse_error_message(text: &str, e: &toml::de::Error) -> String {
+    let masked = mask_quoted(e.message().trim());
+    let Some(span) = e.span() else { return masked };
+    let before = &text[..span.start.min(text.len())];
+    let line_no = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    let line = text[line_start..].lines().next().unwrap_or("");
+    match line.split_once('=').map(|(name, _)| name.trim()).filter(|n| !n.is_empty()) {
+        Some(name) if !name.contains(['"', '\'']) => {
+            format!("line {line_no}, column {column} (setting `{name}`): {masked}")
+        }
+        _ => format!("line {line_no}, column {column}: {masked}"),
+    }
+}
+
+/// `text` with the inside of every "double-quoted" run replaced by `…`.
+fn mask_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for c in text.chars() {
+        if c == '"' {
+            if inside {
+                out.push('…');
+            }
+            inside = !inside;
+            out.push(c);
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    if inside {
+        out.push('…');
+    }
+    out
 }
 
 /// `~/…` expanded against the home directory.
@@ -211,7 +250,24 @@ mod tests {
         let e = parse("api_kye = \"k\"\n", Path::new("c.toml")).unwrap_err().to_string();
         assert!(e.starts_with("configuration file c.toml:") && e.contains("api_kye"), "{e}");
         let e = parse("timeout = \"soon\"\n", Path::new("c.toml")).unwrap_err().to_string();
-        assert!(e.contains("timeout"), "{e}");
+        assert!(e.contains("line 1, column 11 (setting `timeout`)") && e.contains("f64"), "{e}");
+        assert!(!e.contains("soon"), "{e}");
+    }
+
+    #[test]
+    fn parse_errors_never_quote_the_values_which_may_be_the_key() {
+        let key = "KEY-zq7Xw9-config-4242";
+        for text in [
+            format!("api_key = {key}\n"),
+            format!("api_key = [\"{key}\"]\n"),
+            format!("json = true\ntimeout = \"{key}\"\n"),
+            format!("url = \"{key}\n"),
+            format!("\"api_key\" = {key}\n"),
+        ] {
+            let e = parse(&text, Path::new("c.toml")).unwrap_err().to_string();
+            assert!(!e.contains(key) && !e.contains("zq7Xw9"), "{text:?} gave {e}");
+            assert!(e.starts_with("configuration file c.toml: line "), "{e}");
+        }
     }
 
     #[test]

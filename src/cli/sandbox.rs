@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::exit::{CliError, Exit};
+use crate::gandi::ApiKey;
 use crate::sandbox::{self, Dataset, SandboxConfig, SandboxError};
 
 /// Flags of `gandish sandbox`.
@@ -15,8 +16,9 @@ pub struct SandboxArgs {
     pub listen: String,
     /// The API key clients must send (default: the seed's placeholder). Named `--key` because
     /// `--api-key` is the global option giving the key gandish sends.
+    // An `ApiKey`, not a `String`: `Debug` of these flags (and of `Cli`) must never show it.
     #[arg(id = "sandbox_key", long = "key", value_name = "KEY", hide_default_value = true, default_value = sandbox::DEFAULT_API_KEY)]
-    pub api_key: String,
+    pub api_key: ApiKey,
     /// Starting world: seed (the seed document's), demo (seed plus a few dozen) or empty.
     #[arg(long, default_value = "demo", value_parser = parse_dataset)]
     pub dataset: Dataset,
@@ -64,7 +66,7 @@ impl SandboxArgs {
     pub fn config(&self) -> SandboxConfig {
         SandboxConfig {
             listen: self.listen.clone(),
-            api_key: self.api_key.clone(),
+            api_key: self.api_key.expose().to_string(),
             dataset: self.dataset,
             instances: self.instances,
             seed: self.seed,
