@@ -83,3 +83,19 @@ fn sandbox_command_refuses_bad_settings_as_usage_errors() {
     let out = gandish().args(["sandbox", "--listen", "127.0.0.1:0", "--fail-rate", "1.5"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn trace_logs_the_call_with_the_key_redacted() {
+    let out = gandish().args(["--sandbox", "--trace", "call", "paas.info", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.starts_with("trace: ")).unwrap_or_else(|| panic!("{stderr}"));
+    assert!(line.starts_with("trace: paas.info [\"[REDACTED]\",1] "), "{line}");
+    assert!(line.ends_with(": ok") && line.contains(" B sent, "), "{line}");
+    assert!(!stderr.contains("24-character"), "{stderr}");
+
+    let out = gandish().args(["--sandbox", "--trace", "call", "paas.info", "99999"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(": fault 537542: "), "{stderr}");
+}

@@ -1,5 +1,6 @@
 //! `gandish call`: one XML-RPC call, result printed as JSON.
 
+use crate::gandi::{CallOutcome, CallRecord, REDACTED};
 use crate::xmlrpc::client::Error as ClientError;
 use crate::xmlrpc::{Client, Value, json};
 
@@ -12,11 +13,48 @@ use super::settings::Settings;
 pub fn run(args: &CallArgs, settings: &Settings) -> Result<String, CliError> {
     let params = call_params(args, settings.api_key())?;
     let client = Client::new(&settings.url, settings.client_config()).map_err(client_error)?;
-    let result = client.call(&args.method, &params).map_err(client_error)?;
+    let (result, stats) = client.call_with_stats(&args.method, &params);
+    if settings.trace {
+        eprintln!("{}", trace(args, settings.api_key(), &params, &result, &stats));
+    }
+    let result = result.map_err(client_error)?;
     let mut text = json::to_string_pretty(&result)
         .map_err(|e| CliError::transport(format!("the reply cannot be shown as JSON: {e}")))?;
     text.push('\n');
     Ok(text)
+}
+
+/// The `--trace` line of the call, in the same form as script calls, with the key redacted.
+fn trace(
+    args: &CallArgs,
+    key: Option<&str>,
+    params: &[Value],
+    result: &Result<Value, ClientError>,
+    stats: &crate::xmlrpc::CallStats,
+) -> String {
+    let redacted = |v: &Value| match (v.as_str(), key) {
+        (Some(s), Some(k)) if !k.is_empty() && s.contains(k) => Value::from(s.replace(k, REDACTED)),
+        _ => v.clone(),
+    };
+    let record = CallRecord {
+        method: args.method.clone(),
+        params: params.iter().map(redacted).collect(),
+        duration: stats.duration,
+        request_bytes: stats.request_bytes,
+        response_bytes: stats.response_bytes,
+        status: stats.status,
+        outcome: match result {
+            Ok(_) => CallOutcome::Ok,
+            Err(ClientError::Fault(f)) => CallOutcome::Fault { code: f.code, message: f.message.clone() },
+            Err(e) => CallOutcome::Error(e.to_string()),
+        },
+    };
+    // The server's own text (a fault string, an error page) may echo the key too.
+    let line = super::settings::trace_line(&record);
+    match key {
+        Some(k) if !k.is_empty() => line.replace(k, REDACTED),
+        _ => line,
+    }
 }
 
 /// The parameters to send: the API key first (unless `--raw` or no key), then each ARG as JSON.
