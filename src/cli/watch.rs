@@ -55,10 +55,12 @@ pub struct WatchArgs {
     /// Arguments for the script, in the map ARGS (as for `gandish run`); repeatable.
     #[arg(long = "arg", value_name = "KEY=VALUE")]
     pub args: Vec<String>,
-}
 
-/// How long the debouncer waits for quiet.
-const DEBOUNCE: Duration = Duration::from_millis(250);
+    /// How long to wait for quiet after a change before running, in milliseconds (raise it on
+    /// slow or network file systems).
+    #[arg(long, value_name = "MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub debounce: u64,
+}
 
 enum Msg {
     Changed(Vec<PathBuf>),
@@ -206,21 +208,22 @@ pub fn run(args: &WatchArgs, settings: &Settings) -> Result<Exit, CliError> {
     filter.snapshot();
     let (tx, rx) = mpsc::channel::<Msg>();
     let events = tx.clone();
-    let mut debouncer = new_debouncer(DEBOUNCE, move |res: DebounceEventResult| {
-        let msg = match res {
-            Ok(events) => {
-                let paths: Vec<PathBuf> =
-                    events.into_iter().map(|e| e.path).filter(|p| filter.changed(p)).collect();
-                if paths.is_empty() {
-                    return;
+    let mut debouncer =
+        new_debouncer(Duration::from_millis(args.debounce), move |res: DebounceEventResult| {
+            let msg = match res {
+                Ok(events) => {
+                    let paths: Vec<PathBuf> =
+                        events.into_iter().map(|e| e.path).filter(|p| filter.changed(p)).collect();
+                    if paths.is_empty() {
+                        return;
+                    }
+                    Msg::Changed(paths)
                 }
-                Msg::Changed(paths)
-            }
-            Err(e) => Msg::WatchError(e.to_string()),
-        };
-        let _ = events.send(msg);
-    })
-    .map_err(|e| CliError::failure(format!("cannot start watching: {e}")))?;
+                Err(e) => Msg::WatchError(e.to_string()),
+            };
+            let _ = events.send(msg);
+        })
+        .map_err(|e| CliError::failure(format!("cannot start watching: {e}")))?;
     for (dir, mode) in &watch_dirs {
         debouncer
             .watcher()
