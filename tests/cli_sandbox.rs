@@ -99,3 +99,32 @@ fn trace_logs_the_call_with_the_key_redacted() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(": fault 537542: "), "{stderr}");
 }
+
+/// The key line of a `gandish sandbox` banner, started with `args` and `env`, then stopped.
+fn banner_key(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = gandish();
+    cmd.args(args).args(["--listen", "127.0.0.1:0"]).stdout(Stdio::null()).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (mut url, mut key) = (String::new(), String::new());
+    stderr.read_line(&mut url).unwrap();
+    stderr.read_line(&mut key).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    key.trim().to_owned()
+}
+
+#[test]
+fn sandbox_api_key_sets_the_expected_key_but_the_environment_never_does() {
+    assert_eq!(banner_key(&["sandbox", "--api-key", "k-cmdline"], &[]), "API key: k-cmdline");
+    assert_eq!(banner_key(&["--api-key", "k-before", "sandbox"], &[]), "API key: k-before");
+    assert_eq!(banner_key(&["sandbox", "--key", "k-key"], &[]), "API key: k-key");
+    // GANDI_API_KEY may hold a real key: the sandbox never adopts it (its banner prints the key).
+    assert_eq!(
+        banner_key(&["sandbox"], &[("GANDI_API_KEY", "real-secret-key")]),
+        "API key: my 24-character API key"
+    );
+}

@@ -68,7 +68,26 @@ where
         }
     };
     let command = match cli.command {
-        Some(Command::Sandbox(args)) => return sandbox::run(args),
+        Some(Command::Sandbox(mut args)) => {
+            // `gandish sandbox --api-key KEY` (the spelling) sets the key the sandbox
+            // expects, as `--key` does; only when given on the command line, never from
+            // GANDI_API_KEY, which may hold a real key that the banner would then print.
+            let from_command_line = matches
+                .subcommand_matches("sandbox")
+                .and_then(|m| m.value_source("api_key"))
+                .or_else(|| matches.value_source("api_key"))
+                == Some(clap::parser::ValueSource::CommandLine);
+            let explicit_key =
+                matches.subcommand_matches("sandbox").and_then(|m| m.value_source("sandbox_key"))
+                    == Some(clap::parser::ValueSource::CommandLine);
+            if from_command_line
+                && !explicit_key
+                && let Some(k) = cli.global.api_key.clone()
+            {
+                args.api_key = k;
+            }
+            return sandbox::run(args);
+        }
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             let mut out = Vec::new();
