@@ -685,6 +685,8 @@ impl Gandi {
     /// [`GandiError::WaitCancelled`] when `opts.cancel` says so, and with the call's error if a
     /// poll fails. Ops that are DONE from the start cost one poll each and no pause.
     pub fn wait(&self, op_ids: &[i64], opts: &WaitOptions<'_>) -> Result<Vec<Operation>, GandiError> {
+        /// Transport failures in a row after which polling gives up.
+        const MAX_POLL_ERRORS: u32 = 8;
         let start = Instant::now();
         let mut ids: Vec<i64> = Vec::with_capacity(op_ids.len());
         for id in op_ids {
@@ -693,6 +695,7 @@ impl Gandi {
             }
         }
         let mut latest: Vec<Option<Operation>> = vec![None; ids.len()];
+        let mut poll_errors = 0;
         loop {
             for (i, id) in ids.iter().enumerate() {
                 if latest[i].as_ref().is_some_and(|o| o.step == OpStep::Done) {
@@ -701,7 +704,19 @@ impl Gandi {
                 if opts.cancel.is_some_and(|c| c()) {
                     return Err(GandiError::WaitCancelled { pending: pending(&ids, &latest) });
                 }
-                let op = self.operation_info(*id)?;
+                // Polling is a read: a transient failure (503, reset, timeout) is retried at the
+                // next poll, up to MAX_POLL_ERRORS failures in a row, within the wait timeout.
+                let op = match self.operation_info(*id) {
+                    Ok(op) => {
+                        poll_errors = 0;
+                        op
+                    }
+                    Err(e) if e.is_transport() && poll_errors + 1 < MAX_POLL_ERRORS => {
+                        poll_errors += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 if let Some(p) = opts.progress {
                     p(&op);
                 }

@@ -76,7 +76,7 @@ pub struct Options<'a> {
     /// Re-read each instance afterwards and check it reached the target (default false; needs
     /// `wait`).
     pub verify: bool,
-    /// How many times one task's call may be sent in all (default 3): resends happen only
+    /// How many times one task's call may be sent in all (default 6): resends happen only
     /// after reconciliation found the change not applied, or when nothing was sent.
     pub max_sends: u32,
     /// Pause after an ambiguous failure before reconciling, so a request still being processed
@@ -99,7 +99,7 @@ impl Default for Options<'_> {
             wait_timeout: Duration::from_secs(600),
             poll_interval: Duration::from_secs(1),
             verify: false,
-            max_sends: 3,
+            max_sends: 6,
             settle: Duration::from_secs(1),
             label: "bulk".into(),
             progress: None,

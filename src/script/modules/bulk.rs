@@ -73,7 +73,7 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         &mut m,
         "run",
         &["tasks: Array", "opts: Map", "Array"],
-        "Runs tasks on parallel workers and returns one result per task, in order:\n`#{index, id, name, action, key, outcome, sends, reconciled, ops, error, after}` with `outcome` one of\n`applied`, `already_applied` (an earlier run did it; found through the journal), `failed`, `cancelled`, `planned` (dry run).\nOne failure never stops the others. A change that may have been applied (lost reply, timeout) is never resent before\nthe instance and its operations show it was not.\nOptions: `parallel` (8), `rate` (calls/s for the whole runtime; 0 = none; default 15 unless the host set one),\n`journal` (a file path; `()` for none), `wait` (true), `wait_timeout` (s, 600), `poll` (s, 1), `verify` (false),\n`max_sends` (3), `settle_ms` (1000), `label`.\nIn dry-run mode nothing is sent: each task becomes a plan entry and its result says `planned`.",
+        "Runs tasks on parallel workers and returns one result per task, in order:\n`#{index, id, name, action, key, outcome, sends, reconciled, ops, error, after}` with `outcome` one of\n`applied`, `already_applied` (an earlier run did it; found through the journal), `failed`, `cancelled`, `planned` (dry run).\nOne failure never stops the others. A change that may have been applied (lost reply, timeout) is never resent before\nthe instance and its operations show it was not.\nOptions: `parallel` (8), `rate` (calls/s for the whole runtime; 0 = none; default 15 unless the host set one),\n`journal` (a file path; `()` for none), `wait` (true), `wait_timeout` (s, 600), `poll` (s, 1), `verify` (false),\n`max_sends` (6), `settle_ms` (1000), `label`.\nIn dry-run mode nothing is sent: each task becomes a plan entry and its result says `planned`.",
         move |ctx: NativeCallContext, tasks: Array, opts: Map| -> Res<Array> { run(&h, &ctx, tasks, opts) },
     );
     let h = host.clone();
@@ -326,7 +326,7 @@ fn settings(h: &Host, ctx: &NativeCallContext, opts: &Map) -> Res<Settings> {
         wait_timeout: secs("wait_timeout", h.wait_timeout)?,
         poll: secs("poll", h.poll_interval)?,
         verify: flag("verify", false)?,
-        max_sends: int("max_sends", 1, 100)?.unwrap_or(3) as u32,
+        max_sends: int("max_sends", 1, 100)?.unwrap_or(6) as u32,
         settle: Duration::from_millis(int("settle_ms", 0, 600_000)?.unwrap_or(1000) as u64),
         label,
     })
