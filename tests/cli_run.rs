@@ -1,11 +1,14 @@
 //! `gandish run`, `eval`, `stdlib`, `completions`, `repl` wiring and the global options, end to
 //! end: the built binary against its embedded sandbox (`--sandbox`), with exit statuses.
 
-use std::io::Read;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use common::collect;
 
 /// The embedded sandbox's key (the API page's placeholder).
 const SANDBOX_KEY: &str = "my 24-character API key";
@@ -66,21 +69,6 @@ struct Running {
     child: Child,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
-}
-
-fn collect(mut r: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let buf = Arc::new(Mutex::new(String::new()));
-    let b = buf.clone();
-    std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = r.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            b.lock().unwrap().push_str(&String::from_utf8_lossy(&chunk[..n]));
-        }
-    });
-    buf
 }
 
 impl Running {

@@ -314,3 +314,20 @@ impl PyServer {
         PyServer::xmlrpc(&setup)
     }
 }
+
+/// Reads `r` to its end on a thread, appending what arrives (lossily decoded) to the returned
+/// buffer, so a test can poll a child process's output while it runs.
+pub fn collect(mut r: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let buf = Arc::new(Mutex::new(String::new()));
+    let b = buf.clone();
+    thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = r.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            b.lock().unwrap().push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    buf
+}
