@@ -4,13 +4,13 @@ use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
 use gandish::xmlrpc::{
-    CallContext, DateTime, Fault, Handler, Methods, Server, ServerConfig, Struct, Value, ValueWriter,
-    decode_response, encode_call, fault_code,
+    CallContext, DateTime, Fault, Handler, Methods, Server, ServerConfig, Struct, Threading, Value,
+    ValueWriter, decode_response, encode_call, fault_code,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -24,6 +24,8 @@ struct TestHandler {
     seen: Mutex<Vec<Vec<Value>>>,
     /// For `gate`: tells the test the call arrived, then waits for the test's go-ahead.
     gate: Mutex<Option<(mpsc::Sender<()>, mpsc::Receiver<()>)>>,
+    /// For `rendezvous`: how many calls are inside it now.
+    inside: (Mutex<i64>, Condvar),
 }
 
 impl TestHandler {
@@ -51,6 +53,7 @@ impl TestHandler {
             refuse_with: Mutex::new(None),
             seen: Mutex::new(Vec::new()),
             gate: Mutex::new(None),
+            inside: (Mutex::new(0), Condvar::new()),
         })
     }
 }
@@ -71,6 +74,22 @@ impl Handler for TestHandler {
             "record" => {
                 self.seen.lock().unwrap().push(params.clone());
                 Ok(Value::Array(params))
+            }
+            // Blocks until `n` calls are inside at once (so the server must run `n` handler
+            // calls concurrently), or faults after 20 s.
+            "rendezvous" => {
+                let n = params.first().and_then(Value::as_i64).unwrap_or(2);
+                let (count, cv) = &self.inside;
+                let mut inside = count.lock().unwrap();
+                *inside += 1;
+                cv.notify_all();
+                let (inside, wait) =
+                    cv.wait_timeout_while(inside, Duration::from_secs(20), |c| *c < n).unwrap();
+                drop(inside);
+                if wait.timed_out() {
+                    return Err(Fault::new(99, format!("fewer than {n} calls ran at once")));
+                }
+                Ok(Value::Int(n))
             }
             // Also streamed by `call_into`; these answers are for multicall entries and declines.
             "path" => Ok(Value::from("call")),
@@ -123,7 +142,7 @@ impl Handler for TestHandler {
 
     fn method_names(&self) -> Vec<String> {
         let mut names = self.methods.method_names();
-        names.extend(["gate", "lost", "record"].map(String::from));
+        names.extend(["gate", "lost", "record", "rendezvous"].map(String::from));
         names
     }
 
@@ -174,7 +193,11 @@ struct Client {
 
 impl Client {
     fn connect(server: &Server) -> Client {
-        let stream = TcpStream::connect(server.local_addr()).unwrap();
+        Client::connect_to(server.local_addr())
+    }
+
+    fn connect_to(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).unwrap();
         // A safety net so a broken server fails the test instead of hanging it.
         stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         let reader = BufReader::new(stream.try_clone().unwrap());
@@ -339,7 +362,7 @@ print(len(p.big(100000)))
     assert_eq!(lines[1], "-32601");
     assert_eq!(
         lines[2],
-        "add,big,boom,echo,fail,gate,lost,nan,record,system.listMethods,system.methodHelp,\
+        "add,big,boom,echo,fail,gate,lost,nan,record,rendezvous,system.listMethods,system.methodHelp,\
          system.methodSignature,system.multicall"
     );
     assert_eq!(lines[3], "[3, ['a']]");
@@ -600,6 +623,7 @@ fn system_list_methods_lists_handler_and_system_methods_sorted() {
             "lost",
             "nan",
             "record",
+            "rendezvous",
             "system.listMethods",
             "system.methodHelp",
             "system.methodSignature",
@@ -918,4 +942,100 @@ fn stalled_bodies_get_408_and_idle_connections_are_closed() {
     let mut c = Client::connect(&server);
     assert_eq!(c.call("add", &[1.into()]), Ok(Value::Int(1)));
     assert!(c.read_until_closed().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threading models
+// ---------------------------------------------------------------------------------------------
+
+/// Both models, for the tests that must hold under either.
+const MODELS: [Threading; 2] = [Threading::EventLoop, Threading::PerConnection];
+
+#[test]
+fn idle_kept_alive_connections_hold_no_thread_in_the_event_loop() {
+    for threading in MODELS {
+        let config = ServerConfig { threading, workers: 2, ..ServerConfig::default() };
+        let server = start_with(TestHandler::new(), config);
+        let mut clients: Vec<Client> = (0..40).map(|_| Client::connect(&server)).collect();
+        for (i, c) in clients.iter_mut().enumerate() {
+            assert_eq!(c.call("add", &[(i as i64).into()]), Ok(Value::Int(i as i64)));
+        }
+        let stats = server.stats();
+        assert_eq!(stats.connections_open, 40, "{threading:?}: {stats:?}");
+        if threading == Threading::EventLoop {
+            // Two workers, plus any the monitor started for a worker it saw asleep in a request.
+            assert!(stats.workers < 20, "{threading:?}: {stats:?}");
+        } else {
+            assert_eq!(stats.workers, 40, "{threading:?}: {stats:?}");
+        }
+        // Every idle connection is still served, in any order.
+        for (i, c) in clients.iter_mut().enumerate().rev() {
+            assert_eq!(c.call("add", &[(i as i64).into(), 1.into()]), Ok(Value::Int(i as i64 + 1)));
+        }
+    }
+}
+
+#[test]
+fn workers_blocked_in_calls_are_replaced_so_others_still_run() {
+    for threading in MODELS {
+        // One worker to start with: six calls can only meet inside the handler if the event loop
+        // starts more workers while the first ones are blocked.
+        let config = ServerConfig { threading, workers: 1, ..ServerConfig::default() };
+        let server = start_with(TestHandler::new(), config);
+        let addr = server.local_addr();
+        let callers: Vec<_> = (0..6)
+            .map(|_| {
+                thread::spawn(move || {
+                    let mut c = Client::connect_to(addr);
+                    c.call("rendezvous", &[6.into()])
+                })
+            })
+            .collect();
+        for caller in callers {
+            assert_eq!(caller.join().unwrap(), Ok(Value::Int(6)), "{threading:?}");
+        }
+    }
+}
+
+#[test]
+fn timeouts_and_connection_limits_hold_in_both_models() {
+    for threading in MODELS {
+        let config = ServerConfig {
+            threading,
+            max_connections: 2,
+            header_timeout: Duration::from_secs(1),
+            keep_alive_timeout: Duration::from_secs(1),
+            ..ServerConfig::default()
+        };
+        let server = start_with(TestHandler::new(), config);
+        // A connection that never sends a byte is closed after header_timeout.
+        let mut silent = Client::connect(&server);
+        assert!(silent.read_until_closed().is_empty(), "{threading:?}");
+        // A kept-alive connection left idle is closed after keep_alive_timeout.
+        let mut idle = Client::connect(&server);
+        assert_eq!(idle.call("add", &[1.into()]), Ok(Value::Int(1)));
+        assert!(idle.read_until_closed().is_empty(), "{threading:?}");
+        // A half head gets 408 after header_timeout.
+        let mut half = Client::connect(&server);
+        half.send(b"POST /RPC2 HTTP/1.1\r\nContent-");
+        assert_eq!(half.response().expect("a 408").status, 408, "{threading:?}");
+        // Pipelined requests on one connection are all answered, in order.
+        let mut piped = Client::connect(&server);
+        let one = encode_call("add", &[1.into()]).unwrap();
+        let two = encode_call("add", &[2.into()]).unwrap();
+        let req = |b: &[u8]| {
+            [format!("POST /RPC2 HTTP/1.1\r\nContent-Length: {}\r\n\r\n", b.len()).as_bytes(), b].concat()
+        };
+        piped.send(&[req(&one), req(&two)].concat());
+        assert_eq!(piped.response().unwrap().xmlrpc(), Ok(Value::Int(1)), "{threading:?}");
+        assert_eq!(piped.response().unwrap().xmlrpc(), Ok(Value::Int(2)), "{threading:?}");
+        drop(piped);
+        // Shutdown closes what is open and frees the port.
+        let mut open = Client::connect(&server);
+        assert_eq!(open.call("add", &[3.into()]), Ok(Value::Int(3)));
+        let addr = server.local_addr();
+        server.shutdown();
+        open.assert_closed();
+        assert!(TcpStream::connect(addr).is_err(), "{threading:?}: the port still accepts connections");
+    }
 }

@@ -37,5 +37,7 @@ pub use encode::{
     EncodeError, EncodedValue, ValueWriter, encode_call, encode_fault, encode_response, encode_value,
     is_valid_method_name,
 };
-pub use server::{CallContext, Handler, Methods, Server, ServerConfig, ServerStats, ShutdownHandle};
+pub use server::{
+    CallContext, Handler, Methods, Server, ServerConfig, ServerStats, ShutdownHandle, Threading,
+};
 pub use value::{Fault, Struct, Value, fault_code};

@@ -3,26 +3,30 @@
 //! # Threading model
 //!
 //! - [`Server::bind`] binds the listener and starts one **accept thread**, then returns.
-//! - Each accepted connection gets **its own thread** (named `xmlrpc-conn`), which serves the
-//!   requests of that connection one after another (keep-alive, pipelining) and exits when the
-//!   connection closes. Threads are spawned per connection, not pooled, so a benchmark should use
-//!   keep-alive clients: a new connection costs a thread spawn (tens of microseconds), a call on a
-//!   kept-alive connection costs none.
-//! - At most [`ServerConfig::max_connections`] connection threads exist at once. When all slots
+//! - With [`Threading::EventLoop`] (the default, on Linux), a few **worker threads** (about one
+//!   per CPU, [`ServerConfig::workers`]) wait in one `epoll` set for whichever connection has a
+//!   request, serve what it sent (keep-alive, pipelining) and hand the connection back. A
+//!   connection waiting for its next request holds no thread, and under load a worker goes from
+//!   one request to the next without sleeping. A monitor thread replaces workers that block
+//!   inside a request (a client trickling its body, a handler that sleeps or waits for a lock)
+//!   within milliseconds, so slow calls never hold up the others.
+//! - With [`Threading::PerConnection`] (and on other systems), each connection gets **its own
+//!   thread** (named `xmlrpc-conn`) for its whole life.
+//! - At most [`ServerConfig::max_connections`] connections are open at once. When all slots
 //!   are taken, the accept thread holds the next connection (the kernel's accept backlog holds the
 //!   rest) until a slot frees, and closes the connection that has been **idle** the longest to make
 //!   room: a kept-alive connection waiting for its next request, or a new connection that has not
 //!   sent a byte yet. So sockets opened and left silent (hundreds of them) cannot starve real
 //!   clients; a connection sending a request is never closed this way. Nobody gets a 503 from the
 //!   server itself; clients beyond the limit wait while every connection is busy.
-//! - Handler calls run on the connection threads, concurrently: a [`Handler`] must be `Sync`.
+//! - Handler calls run on several threads at once: a [`Handler`] must be `Sync`.
 //!
 //! # Timeouts
 //!
 //! Every socket read carries a read timeout computed from a fixed deadline, so a client
 //! trickling bytes cannot extend it:
 //! - a new connection must deliver its first request head within
-//!   [`ServerConfig::header_timeout`] of getting its thread (its slot);
+//!   [`ServerConfig::header_timeout`] of getting its slot;
 //! - a kept-alive connection may sit idle for [`ServerConfig::keep_alive_timeout`]; once a
 //!   request's first byte arrives, its head must be complete within `header_timeout`;
 //! - the body must arrive within [`ServerConfig::body_timeout`] of the end of the head, and each
@@ -98,6 +102,9 @@ use super::http::{
     BodyLength, Conn, MemWire, ReadError, ReadHeadError, RequestHead, Response, Version, Wire,
 };
 use super::value::{Fault, Value, fault_code};
+
+#[cfg(target_os = "linux")]
+mod pool;
 
 /// What the server knows about the call being handled, and what the handler may ask of it.
 #[derive(Debug)]
@@ -222,7 +229,7 @@ pub struct ServerConfig {
     /// Decoder limits; `limits.max_body` is also the largest request body accepted (413 above it).
     pub limits: Limits,
     /// Longest wait for a request's headers (slowloris guard), counted from the request's first
-    /// byte on a kept-alive connection, and from the moment a new connection gets its thread for
+    /// byte on a kept-alive connection, and from the moment a new connection gets its slot for
     /// its first request.
     /// Bytes trickling in never extend it. Default 10 s.
     pub header_timeout: Duration,
@@ -231,7 +238,7 @@ pub struct ServerConfig {
     pub body_timeout: Duration,
     /// Idle keep-alive connections are closed after this long. Default 15 s.
     pub keep_alive_timeout: Duration,
-    /// At most this many connections are served at once (one thread each); more wait in the
+    /// At most this many connections are open at once; more wait in the
     /// accept queue while the connection idle the longest (kept alive between requests, or new
     /// and silent so far) is closed to make room. Default 256 (0 counts as 1).
     pub max_connections: usize,
@@ -241,6 +248,27 @@ pub struct ServerConfig {
     /// `["/", "/RPC2", "/xmlrpc/", "/xmlrpc"]`. Matched exactly against the path without its
     /// query string.
     pub paths: Vec<String>,
+    /// How connections get threads. Default [`Threading::EventLoop`].
+    pub threading: Threading,
+    /// With [`Threading::EventLoop`], how many worker threads serve requests when none blocks:
+    /// 0 (the default) means the number of CPUs, at least 2.
+    pub workers: usize,
+}
+
+/// How a [`Server`] gives threads to connections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Threading {
+    /// A few worker threads (about one per CPU) wait in one `epoll` set for whichever connection
+    /// has a request, serve it, and hand the connection back. Idle connections cost no thread,
+    /// and under load a worker goes from one request to the next without sleeping. A worker
+    /// blocked in a request (a slow client, a handler that sleeps or waits for a lock) is
+    /// replaced within milliseconds, so at most about [`ServerConfig::max_connections`] threads
+    /// run. Linux only: elsewhere this is [`Threading::PerConnection`].
+    #[default]
+    EventLoop,
+    /// One thread per connection, for its whole life: it serves the connection's requests one
+    /// after another and sleeps in between.
+    PerConnection,
 }
 
 impl Default for ServerConfig {
@@ -253,6 +281,8 @@ impl Default for ServerConfig {
             max_connections: 256,
             max_multicall: 1000,
             paths: ["/", "/RPC2", "/xmlrpc/", "/xmlrpc"].map(String::from).to_vec(),
+            threading: Threading::default(),
+            workers: 0,
         }
     }
 }
@@ -262,10 +292,13 @@ impl Default for ServerConfig {
 pub struct ServerStats {
     /// Connections accepted since the server started.
     pub connections_accepted: u64,
-    /// Connections being served right now (each has a thread).
+    /// Connections open right now (being served, or waiting for their next request).
     pub connections_open: usize,
     /// HTTP requests whose head was read, whatever the answer.
     pub requests: u64,
+    /// Threads serving connections right now: the event loop's workers with
+    /// [`Threading::EventLoop`], one per open connection with [`Threading::PerConnection`].
+    pub workers: usize,
 }
 
 /// A running server. Dropping it (or calling [`Server::shutdown`]) stops it and joins its threads.
@@ -284,6 +317,11 @@ impl Server {
     ) -> std::io::Result<Server> {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
+        #[cfg(target_os = "linux")]
+        let pool = match config.threading {
+            Threading::EventLoop => Some(pool::Pool::new(&config)?),
+            Threading::PerConnection => None,
+        };
         let shared = Arc::new(Shared {
             handler,
             config,
@@ -294,7 +332,13 @@ impl Server {
             accepted: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             epoch: Instant::now(),
+            #[cfg(target_os = "linux")]
+            pool,
         });
+        #[cfg(target_os = "linux")]
+        if let Some(pool) = &shared.pool {
+            pool.start(&shared)?;
+        }
         let for_thread = Arc::clone(&shared);
         let accept = thread::Builder::new()
             .name("xmlrpc-accept".into())
@@ -314,10 +358,16 @@ impl Server {
 
     /// Current counters.
     pub fn stats(&self) -> ServerStats {
+        let connections_open = self.shared.lock_table().conns.len();
+        #[cfg(target_os = "linux")]
+        let workers = self.shared.pool.as_ref().map_or(connections_open, pool::Pool::workers);
+        #[cfg(not(target_os = "linux"))]
+        let workers = connections_open;
         ServerStats {
             connections_accepted: self.shared.accepted.load(Ordering::Relaxed),
-            connections_open: self.shared.lock_table().conns.len(),
+            connections_open,
             requests: self.shared.requests.load(Ordering::Relaxed),
+            workers,
         }
     }
 
@@ -409,6 +459,9 @@ struct Shared {
     requests: AtomicU64,
     /// The origin of [`Activity::idle_since`].
     epoch: Instant,
+    /// The event loop's workers, with [`Threading::EventLoop`].
+    #[cfg(target_os = "linux")]
+    pool: Option<pool::Pool>,
 }
 
 /// The open connections.
@@ -417,10 +470,14 @@ struct Table {
     conns: HashMap<u64, Arc<Entry>>,
 }
 
-/// One open connection, shared by its thread and the table.
+/// One open connection, shared by the thread serving it and the table.
 struct Entry {
     stream: TcpStream,
+    peer: SocketAddr,
     activity: Activity,
+    /// Locked by the thread serving a request (one at a time: the event loop hands a
+    /// connection to one worker, and a connection thread is alone).
+    session: Mutex<Session>,
 }
 
 /// Whether a connection is idle (and since when), shared by its thread and the accept thread.
@@ -429,17 +486,46 @@ struct Activity {
     state: AtomicU8,
     /// When the connection last became idle, in nanoseconds since [`Shared::epoch`].
     idle_since: AtomicU64,
+    /// With the event loop, when an idle connection is closed (nanoseconds since
+    /// [`Shared::epoch`]): the first request's head is due `header_timeout` after admission, a
+    /// later one within `keep_alive_timeout` of the previous reply.
+    deadline: AtomicU64,
 }
 
 impl Activity {
     fn busy() -> Activity {
-        Activity { state: AtomicU8::new(BUSY), idle_since: AtomicU64::new(0) }
+        Activity { state: AtomicU8::new(BUSY), idle_since: AtomicU64::new(0), deadline: AtomicU64::new(0) }
+    }
+}
+
+/// What a connection keeps from one request to the next.
+struct Session {
+    /// The read buffer's allocation (its bytes are not kept: a connection is only put aside
+    /// with nothing unread).
+    buf: Vec<u8>,
+    /// The encoded reply.
+    out: String,
+    gzipper: Gzipper,
+    /// No request head has been read yet: the first one is due `header_timeout` after
+    /// `admitted_at`.
+    first: bool,
+    admitted_at: Instant,
+}
+
+impl Session {
+    fn new(admitted_at: Instant) -> Session {
+        Session { buf: Vec::new(), out: String::new(), gzipper: Gzipper::default(), first: true, admitted_at }
     }
 }
 
 impl Shared {
     fn stopping(&self) -> bool {
         self.stop.load(Ordering::Acquire)
+    }
+
+    /// Nanoseconds since [`Shared::epoch`].
+    fn nanos_since_epoch(&self, t: Instant) -> u64 {
+        u64::try_from(t.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
 
     fn lock_table(&self) -> MutexGuard<'_, Table> {
@@ -467,7 +553,7 @@ impl Shared {
 
     /// Registers `stream` once a slot is free, closing an idle connection to make room if all are
     /// taken. `None` if the server stops meanwhile.
-    fn admit(&self, stream: TcpStream) -> Option<(u64, Arc<Entry>)> {
+    fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Option<(u64, Arc<Entry>)> {
         let max = self.config.max_connections.max(1);
         let mut table = self.lock_table();
         loop {
@@ -503,7 +589,25 @@ impl Shared {
         }
         let id = table.next_id;
         table.next_id += 1;
-        let entry = Arc::new(Entry { stream, activity: Activity::busy() });
+        // The header timeout of the first request counts from here, not from the accept: a
+        // client that waited for a slot has usually sent its request already.
+        let admitted_at = Instant::now();
+        let _ = stream.set_nodelay(true);
+        if !self.config.body_timeout.is_zero() {
+            let _ = stream.set_write_timeout(Some(self.config.body_timeout));
+        }
+        let activity = Activity::busy();
+        #[cfg(target_os = "linux")]
+        if self.pool.is_some() {
+            // Handed to the event loop idle, until its first request arrives.
+            let now = self.nanos_since_epoch(admitted_at);
+            activity.idle_since.store(now, Ordering::Relaxed);
+            let deadline = self.nanos_since_epoch(admitted_at + self.config.header_timeout);
+            activity.deadline.store(deadline, Ordering::Relaxed);
+            activity.state.store(IDLE, Ordering::Release);
+        }
+        let session = Mutex::new(Session::new(admitted_at));
+        let entry = Arc::new(Entry { stream, peer, activity, session });
         table.conns.insert(id, Arc::clone(&entry));
         Some((id, entry))
     }
@@ -541,16 +645,17 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
             break;
         }
         shared.accepted.fetch_add(1, Ordering::Relaxed);
-        let Some((id, entry)) = shared.admit(stream) else { break };
-        // The header timeout of the first request counts from here, not from the accept: a
-        // client that waited for a slot has usually sent its request already.
-        let admitted_at = Instant::now();
+        let Some((id, entry)) = shared.admit(stream, peer) else { break };
+        #[cfg(target_os = "linux")]
+        if let Some(pool) = &shared.pool {
+            pool.add(shared, id, &entry);
+            continue;
+        }
         threads.retain(|t| !t.is_finished());
         let for_thread = Arc::clone(shared);
         let spawned = thread::Builder::new().name("xmlrpc-conn".into()).spawn(move || {
             let guard = Release { shared: &for_thread, id };
-            let _ =
-                catch_unwind(AssertUnwindSafe(|| serve_connection(&for_thread, &entry, peer, admitted_at)));
+            let _ = catch_unwind(AssertUnwindSafe(|| serve_connection(&for_thread, &entry)));
             let _ = entry.stream.shutdown(Shutdown::Both);
             drop(guard);
         });
@@ -565,6 +670,10 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
     drop(listener);
     for t in threads {
         let _ = t.join();
+    }
+    #[cfg(target_os = "linux")]
+    if let Some(pool) = &shared.pool {
+        pool.stop_and_join(shared);
     }
 }
 
@@ -594,57 +703,91 @@ enum Next {
     Linger,
 }
 
-fn serve_connection(shared: &Shared, entry: &Entry, peer: SocketAddr, admitted_at: Instant) {
-    let stream = &entry.stream;
-    let _ = stream.set_nodelay(true);
-    if !shared.config.body_timeout.is_zero() {
-        let _ = stream.set_write_timeout(Some(shared.config.body_timeout));
-    }
-    serve_requests(shared, Conn::new(stream), &entry.activity, peer, admitted_at);
+/// What became of a connection after [`serve_requests`].
+enum Outcome {
+    /// Kept alive and waiting for its next request, with nothing unread: the event loop takes
+    /// it back.
+    Parked,
+    /// Closed, or to be closed now.
+    Finished,
 }
 
-/// Serves the requests of one connection until it closes. `activity` tells the accept thread
-/// when the connection is idle (and lets it close the connection then).
+/// Serves a connection on its own thread until it closes ([`Threading::PerConnection`]).
+fn serve_connection(shared: &Shared, entry: &Entry) {
+    let mut session = entry.session.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut conn = Conn::with_buffer(&entry.stream, std::mem::take(&mut session.buf));
+    serve_requests(shared, &mut conn, &mut session, &entry.activity, entry.peer, false);
+}
+
+/// Serves the requests of a connection the event loop found readable, until it waits for its
+/// next request ([`Outcome::Parked`]) or closes.
+#[cfg(target_os = "linux")]
+fn serve_ready(shared: &Shared, entry: &Entry) -> Outcome {
+    let mut session = entry.session.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut conn = Conn::with_buffer(&entry.stream, std::mem::take(&mut session.buf));
+    let outcome = serve_requests(shared, &mut conn, &mut session, &entry.activity, entry.peer, true);
+    session.buf = conn.into_buffer();
+    outcome
+}
+
+/// Serves the requests of one connection. Without `park`, until the connection closes;
+/// `activity` then tells the accept thread when the connection is idle (and lets it close the
+/// connection then). With `park` (the event loop, which found the connection readable), until
+/// a reply leaves nothing unread: the connection is then [`Outcome::Parked`].
 fn serve_requests<W: Wire + ?Sized>(
     shared: &Shared,
-    mut conn: Conn<'_, W>,
+    conn: &mut Conn<'_, W>,
+    session: &mut Session,
     activity: &Activity,
     peer: SocketAddr,
-    admitted_at: Instant,
-) {
+    park: bool,
+) -> Outcome {
     let cfg = &shared.config;
-    // The encoded reply and the gzip compressor, reused from call to call on this connection.
-    let mut out = String::new();
-    let mut gzipper = Gzipper::default();
-    let mut first = true;
+    let mut served = false;
     loop {
         if shared.stopping() {
-            return;
+            return Outcome::Finished;
         }
-        let head_start = if first { Some(admitted_at) } else { None };
-        let first_byte_deadline =
-            if first { admitted_at + cfg.header_timeout } else { Instant::now() + cfg.keep_alive_timeout };
+        let first = session.first;
+        let head_start = if first { Some(session.admitted_at) } else { None };
+        let first_byte_deadline = if first {
+            session.admitted_at + cfg.header_timeout
+        } else {
+            Instant::now() + cfg.keep_alive_timeout
+        };
         if conn.buffered() == 0 {
-            // Waiting for a request's first byte, on a new connection or between requests: the
-            // accept thread may close us to make room.
-            let since = u64::try_from(shared.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            activity.idle_since.store(since, Ordering::Relaxed);
-            activity.state.store(IDLE, Ordering::Release);
-            let got = conn.fill(first_byte_deadline);
-            let busy = activity.state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire);
-            if busy.is_err() || got.is_err() {
-                return;
+            if park && served {
+                return Outcome::Parked;
+            }
+            if park {
+                // The event loop saw bytes (or the end of the stream): this read is not a wait.
+                if conn.fill(first_byte_deadline).is_err() {
+                    return Outcome::Finished;
+                }
+            } else {
+                // Waiting for a request's first byte, on a new connection or between requests:
+                // the accept thread may close us to make room.
+                activity.idle_since.store(shared.nanos_since_epoch(Instant::now()), Ordering::Relaxed);
+                activity.state.store(IDLE, Ordering::Release);
+                let got = conn.fill(first_byte_deadline);
+                let busy = activity.state.compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire);
+                if busy.is_err() || got.is_err() {
+                    return Outcome::Finished;
+                }
             }
         }
-        first = false;
+        session.first = false;
+        served = true;
         let head = match conn.read_head(first_byte_deadline, cfg.header_timeout, head_start) {
             Ok(head) => head,
-            Err(ReadHeadError::Idle | ReadHeadError::Partial(ReadError::Closed | ReadError::Io)) => return,
+            Err(ReadHeadError::Idle | ReadHeadError::Partial(ReadError::Closed | ReadError::Io)) => {
+                return Outcome::Finished;
+            }
             Err(ReadHeadError::Partial(ReadError::Timeout)) => {
                 shared.requests.fetch_add(1, Ordering::Relaxed);
                 let msg = "the request head was not received in time\n";
                 let _ = write_error(conn.stream(), 408, msg, &[]);
-                return;
+                return Outcome::Finished;
             }
             Err(ReadHeadError::Bad(e)) => {
                 shared.requests.fetch_add(1, Ordering::Relaxed);
@@ -652,21 +795,21 @@ fn serve_requests<W: Wire + ?Sized>(
                 if write_error(conn.stream(), e.status(), &msg, &[]).is_ok() {
                     conn.linger_close();
                 }
-                return;
+                return Outcome::Finished;
             }
         };
         shared.requests.fetch_add(1, Ordering::Relaxed);
-        let next = handle_request(shared, &mut conn, &head, peer, &mut out, &mut gzipper);
-        if out.capacity() > MAX_KEPT_OUTPUT {
-            out = String::new();
+        let next = handle_request(shared, conn, &head, peer, &mut session.out, &mut session.gzipper);
+        if session.out.capacity() > MAX_KEPT_OUTPUT {
+            session.out = String::new();
         }
-        gzipper.trim();
+        session.gzipper.trim();
         match next {
             Next::KeepAlive => {}
-            Next::Close => return,
+            Next::Close => return Outcome::Finished,
             Next::Linger => {
                 conn.linger_close();
-                return;
+                return Outcome::Finished;
             }
         }
     }
@@ -694,10 +837,13 @@ pub fn fuzz_serve_connection(
         accepted: AtomicU64::new(0),
         requests: AtomicU64::new(0),
         epoch: Instant::now(),
+        #[cfg(target_os = "linux")]
+        pool: None,
     };
     let wire = MemWire::new(input, max_read);
     let peer = SocketAddr::from((Ipv4Addr::LOCALHOST, 40000));
-    serve_requests(&shared, Conn::new(&wire), &Activity::busy(), peer, Instant::now());
+    let mut session = Session::new(Instant::now());
+    serve_requests(&shared, &mut Conn::new(&wire), &mut session, &Activity::busy(), peer, false);
     wire.into_output()
 }
 
