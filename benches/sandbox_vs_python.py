@@ -15,25 +15,31 @@ What it does, all on 127.0.0.1, every process started and stopped here:
     for the calls used (compared with ==), and a wrong key is a fault everywhere;
  5. loads each server in turn with the same client and the same request bytes
     (examples/loadgen.rs: N keep-alive connections, each with exactly one call in flight (closed
-    loop, no pipelining), all driven by --client-threads epoll event-loop threads (default 1),
+    loop, no pipelining), all driven by --client-threads epoll event-loop threads (default 2),
     a fixed number of seconds per phase; every reply must be byte-identical to the first, or
     the run fails);
  6. prints calls/s, latency, CPU per call and the sandbox/Python ratios; exits 1 if a check
     failed, 3 if the sandbox is under 20x Python's threaded server on a call.
 
 Why that client: it is cheap per call (one write of a prepared request, usually one read into a
-reused buffer, a memcmp, and a share of one epoll_wait; no thread sleeps and wakes per call), so
-with 2 cores shared the server is what is measured. A client that decodes every reply
-(xmlrpc.client, or gandish's own Client) would spend more time decoding a 500-item list than the
-sandbox spends producing it, and measure itself. It is not free, though: on loopback the kernel
-work of delivering a request to the server (its TCP receive path and waking the server's thread)
-is done in the sending process, so a good part of the "client CPU us/call" column (about a third
-for paas.info against the sandbox, by perf) is kernel time spent on the server's behalf, and it
-grows when the server needs a wake-up per call. Against the stock
-Python server (one connection per call) the client also pays for a connect per call, made by a
-helper thread so that the event loop never blocks.
+reused buffer, a memcmp, and a share of one epoll_wait; its threads sleep and wake well under once
+per call, where a thread per connection did so on every call), so with 2 cores shared the server
+is what is measured. A client that decodes every reply (xmlrpc.client, or gandish's own Client)
+would spend more time decoding a 500-item list than the sandbox spends producing it, and measure
+itself. It is not free, though: on loopback the kernel work of delivering a request to the server
+(its TCP receive path and waking the server's thread) is done in the sending process, so a good
+part of the "client CPU us/call" column (about a third for paas.info against the sandbox, by
+perf) is kernel time spent on the server's behalf, and it grows when the server needs a wake-up
+per call. Against the stock Python server (one connection per call) the client also pays for a
+connect per call, made on a helper thread so that the event loop never blocks.
 
-Usage: python3 benches/sandbox_vs_python.py [--connections 8] [--client-threads 1] [--seconds 5]
+Why 2 client threads by default: on the 2-core machine this was tuned on, one event-loop thread
+cost the least CPU per call, but it competes for the CPUs with the server's threads, and while it
+waits for a CPU all 8 connections wait: the sandbox measured up to ~10% fewer calls/s (paas.list
+also cost the sandbox more CPU per call, its writes blocking on a slower reader). Two threads
+measured the most sandbox calls/s at about the same client CPU per call.
+
+Usage: python3 benches/sandbox_vs_python.py [--connections 8] [--client-threads 2] [--seconds 5]
                                             [--gzip] [--json]
 """
 
@@ -202,7 +208,7 @@ def machine_notes():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--connections", type=int, default=8, help="keep-alive connections per phase")
-    ap.add_argument("--client-threads", type=int, default=1,
+    ap.add_argument("--client-threads", type=int, default=2,
                     help="event-loop threads of the load generator (the connections are split across them)")
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each timed phase")
     ap.add_argument("--warmup", type=float, default=0.5, help="untimed warm-up before each phase")
