@@ -830,6 +830,22 @@ fn check_world(c: &dyn Caller, models: &[Model], now: i64, per_page: i64) -> Res
     if got_vhosts != want_vhosts {
         return Err(format!("vhosts {got_vhosts:?}, the model has {want_vhosts:?}"));
     }
+    // paas.info lists the same vhosts for each instance (it reads them from an index).
+    for id in want.keys() {
+        let info = c.call("paas.info", vec![(*id).into()]).map_err(|f| format!("paas.info({id}): {f:?}"))?;
+        let mut seen: Vec<String> = Vec::new();
+        for v in
+            info.get("vhosts").and_then(Value::as_array).ok_or(format!("paas.info({id}) has no vhosts"))?
+        {
+            seen.push(text(v, "name")?.to_string());
+        }
+        seen.sort();
+        let model: Vec<String> =
+            want_vhosts.iter().filter(|(_, pid)| **pid == *id).map(|(n, _)| n.clone()).collect();
+        if seen != model {
+            return Err(format!("paas.info({id}) vhosts {seen:?}, the model has {model:?}"));
+        }
+    }
 
     // Operations.
     let mut want_ops = BTreeMap::new();

@@ -63,6 +63,8 @@ fn empty_state() -> State {
         fail_next: BTreeMap::new(),
         next: Counters { paas: 1, vhost: 1, op: 1000, server: 1, user: 2316, snapshot: 1 },
         clock_offset: 0,
+        vhost_index: None,
+        next_due: None,
     }
 }
 
@@ -90,7 +92,7 @@ fn seed_world(st: &mut State) {
             console: false,
         },
     );
-    st.vhosts.insert(
+    st.vhosts_mut().insert(
         1,
         Vhost { id: 1, name: "vhost.test.fr".into(), paas_id: 1, state: "running".into(), date_creation: t0 },
     );
@@ -186,7 +188,7 @@ fn generate(st: &mut State, rng: &mut Rng, n: usize, now: i64, lo: i64, hi: i64,
         for name in ["www", "@", "staging"].iter().take(n_vhosts as usize) {
             let fqdn = if *name == "@" { domain.clone() } else { format!("{name}.{domain}") };
             let vid = State::take_id(&mut st.next.vhost);
-            st.vhosts.insert(
+            st.vhosts_mut().insert(
                 vid,
                 Vhost {
                     id: vid,

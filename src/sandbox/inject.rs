@@ -55,6 +55,7 @@ impl Injector {
     /// Sleeps the configured latency.
     pub fn delay(&self) {
         if !self.latency.is_zero() {
+            crate::xmlrpc::server::about_to_block();
             std::thread::sleep(self.latency);
         }
     }

@@ -79,6 +79,8 @@ pub fn start(ctx: &mut Ctx, paas_id: i64, label: &str, product: &str, specs: Vec
             },
         );
         ids.push(id);
+        let done_at = ctx.now.saturating_add(ctx.cfg.op_seconds as i64);
+        ctx.st.next_due = ctx.st.next_due.map(|d| d.min(done_at));
     }
     ctx.changed = true;
     advance(ctx);
@@ -88,13 +90,20 @@ pub fn start(ctx: &mut Ctx, paas_id: i64, label: &str, product: &str, specs: Vec
 /// Applies, once each and in order, every pending op whose DONE time has come.
 pub fn advance(ctx: &mut Ctx) {
     let now = ctx.now;
-    let mut due: Vec<(i64, i64)> = ctx
-        .st
-        .ops
-        .values()
-        .filter(|o| o.end.is_none() && o.done_at() <= now)
-        .map(|o| (o.done_at(), o.id))
-        .collect();
+    if ctx.st.next_due.is_some_and(|d| now < d) {
+        return;
+    }
+    let mut due: Vec<(i64, i64)> = Vec::new();
+    let mut next_due = i64::MAX;
+    for o in ctx.st.ops.values().filter(|o| o.end.is_none()) {
+        if o.done_at() <= now {
+            due.push((o.done_at(), o.id));
+        } else {
+            next_due = next_due.min(o.done_at());
+        }
+    }
+    // Applying ops creates none, and ending one early only makes this hint too soon.
+    ctx.st.next_due = Some(next_due);
     if due.is_empty() {
         return;
     }
@@ -179,7 +188,7 @@ fn apply(ctx: &mut Ctx, id: i64, at: i64) {
         }
         Effect::Delete => {
             ctx.st.instances.remove(&pid);
-            ctx.st.vhosts.retain(|_, v| v.paas_id != pid);
+            ctx.st.vhosts_mut().retain(|_, v| v.paas_id != pid);
             ctx.st.snapshots.retain(|_, s| s.paas_id != pid);
             let others: Vec<i64> = ctx
                 .st
@@ -200,7 +209,7 @@ fn apply(ctx: &mut Ctx, id: i64, at: i64) {
             }
         }
         Effect::VhostDetach { fqdn } => {
-            ctx.st.vhosts.retain(|_, v| v.name != *fqdn);
+            ctx.st.vhosts_mut().retain(|_, v| v.name != *fqdn);
         }
     }
     if error.is_none() && op.billable {
@@ -218,7 +227,7 @@ fn apply(ctx: &mut Ctx, id: i64, at: i64) {
 
 fn attach(st: &mut State, paas_id: i64, fqdn: &str, date: i64) {
     let id = State::take_id(&mut st.next.vhost);
-    st.vhosts.insert(
+    st.vhosts_mut().insert(
         id,
         Vhost { id, name: fqdn.to_string(), paas_id, state: "running".into(), date_creation: date },
     );
@@ -337,7 +346,7 @@ pub fn cancel(ctx: &mut Ctx, args: &Args) -> Result<Value, Fault> {
             // The instance made by the cancelled create goes away with it.
             let pid = ctx.st.ops[&oid].paas_id;
             ctx.st.instances.remove(&pid);
-            ctx.st.vhosts.retain(|_, v| v.paas_id != pid);
+            ctx.st.vhosts_mut().retain(|_, v| v.paas_id != pid);
         }
     }
     ctx.changed = true;

@@ -138,9 +138,8 @@ pub fn info_value(st: &State, i: &Instance, extended: bool) -> Value {
     let graph = Struct::new().with("vcpu", urls()).with("vdi", urls()).with("vif", urls());
     let server = Struct::new().with("graph_urls", graph).with("id", i.server_id).with("uuid", i.server_uuid);
     let vhosts: Vec<Value> = st
-        .vhosts
-        .values()
-        .filter(|v| v.paas_id == i.id)
+        .vhosts_of(i.id)
+        .into_iter()
         .map(|v| {
             Value::Struct(
                 Struct::with_capacity(4)
@@ -225,7 +224,7 @@ fn write_info(w: &mut ValueWriter<'_>, st: &State, i: &Instance, extended: bool)
         .int(i.user)
         .member("vhosts")
         .begin_array();
-    for v in st.vhosts.values().filter(|v| v.paas_id == i.id) {
+    for v in st.vhosts_of(i.id) {
         w.begin_struct()
             .member("date_creation")
             .datetime(&stamp_to_datetime(v.date_creation))
@@ -356,6 +355,7 @@ pub fn list_into(
 pub fn info(ctx: &mut Ctx, args: &Args) -> Result<Value, Fault> {
     args.arity(1, 1)?;
     let id = args.int(0, "paas_id")?;
+    ctx.st.index_vhosts();
     let i = ctx.st.instances.get(&id).ok_or_else(|| paas_not_found(id))?;
     Ok(info_value(ctx.st, i, ctx.cfg.extended_fields))
 }
@@ -364,6 +364,7 @@ pub fn info(ctx: &mut Ctx, args: &Args) -> Result<Value, Fault> {
 pub fn info_into(ctx: &mut Ctx, args: &Args, w: &mut ValueWriter<'_>) -> Result<(), Fault> {
     args.arity(1, 1)?;
     let id = args.int(0, "paas_id")?;
+    ctx.st.index_vhosts();
     let i = ctx.st.instances.get(&id).ok_or_else(|| paas_not_found(id))?;
     write_info(w, ctx.st, i, ctx.cfg.extended_fields);
     Ok(())

@@ -4,7 +4,7 @@
 //! Times: instance and vhost dates and ledger dates are naive Europe/Paris seconds (as
 //! [`crate::xmlrpc::DateTime::naive_timestamp`] counts them); operation times are UTC seconds.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -273,7 +273,8 @@ pub struct State {
     pub account: Account,
     /// Instances by id.
     pub instances: BTreeMap<i64, Instance>,
-    /// Vhosts by id.
+    /// Vhosts by id. Change them through [`State::vhosts_mut`], which keeps
+    /// [`State::vhosts_of`] right.
     pub vhosts: BTreeMap<i64, Vhost>,
     /// Operations by id.
     pub ops: BTreeMap<i64, Op>,
@@ -293,6 +294,15 @@ pub struct State {
     pub next: Counters,
     /// Seconds added to the base clock by `sandbox.clock.advance`.
     pub clock_offset: i64,
+    /// Not saved, derived from `vhosts` when first needed: the vhost ids of each instance, in id
+    /// order, so `paas.info` does not scan every vhost. `None` until built and after any change
+    /// made through [`State::vhosts_mut`].
+    #[serde(skip)]
+    pub vhost_index: Option<HashMap<i64, Vec<i64>>>,
+    /// Not saved: no pending op reaches DONE before this time (UTC seconds), so a call need not
+    /// look at every op. `None` means unknown (look).
+    #[serde(skip)]
+    pub next_due: Option<i64>,
 }
 
 impl State {
@@ -301,6 +311,37 @@ impl State {
         let id = *counter;
         *counter += 1;
         id
+    }
+
+    /// The vhosts, to change them: forgets [`State::vhost_index`].
+    pub fn vhosts_mut(&mut self) -> &mut BTreeMap<i64, Vhost> {
+        self.vhost_index = None;
+        &mut self.vhosts
+    }
+
+    /// Builds [`State::vhost_index`] if it is not there.
+    pub fn index_vhosts(&mut self) {
+        if self.vhost_index.is_none() {
+            let mut index: HashMap<i64, Vec<i64>> = HashMap::new();
+            for v in self.vhosts.values() {
+                index.entry(v.paas_id).or_default().push(v.id);
+            }
+            self.vhost_index = Some(index);
+        }
+    }
+
+    /// The vhosts of instance `paas_id`, in id order: from [`State::vhost_index`] when built
+    /// ([`State::index_vhosts`]), else by looking at every vhost.
+    pub fn vhosts_of(&self, paas_id: i64) -> Vec<&Vhost> {
+        match &self.vhost_index {
+            Some(index) => index
+                .get(&paas_id)
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .filter_map(|id| self.vhosts.get(id))
+                .collect(),
+            None => self.vhosts.values().filter(|v| v.paas_id == paas_id).collect(),
+        }
     }
 
     /// The vhost named `fqdn`, if attached.

@@ -816,24 +816,29 @@ fn chunk_needs_attention(chunk: &[u8]) -> bool {
         || has_zero(x ^ (ONES * 0xEF))
 }
 
-/// Writes an integer in decimal without going through `core::fmt`.
-fn write_int(out: &mut String, n: i64) {
-    let mut buf = [0u8; 20];
+/// The decimal digits of `n`, written at the end of `buf`, without going through `core::fmt`.
+pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut pos = buf.len();
-    let mut m = n.unsigned_abs();
     loop {
         pos -= 1;
-        buf[pos] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
+        buf[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
             break;
         }
     }
+    &buf[pos..]
+}
+
+/// Writes an integer in decimal without going through `core::fmt`.
+fn write_int(out: &mut String, n: i64) {
+    let mut buf = [0u8; 20];
+    let digits = decimal_digits(n.unsigned_abs(), &mut buf);
     if n < 0 {
         out.push('-');
     }
     // A few ASCII digits: pushing them one by one beats validating and copying a slice.
-    out.extend(buf[pos..].iter().map(|&b| char::from(b)));
+    out.extend(digits.iter().map(|&b| char::from(b)));
 }
 
 /// Writes `YYYYMMDDTHH:MM:SS` (as `DateTime`'s `Display` does) without going through `core::fmt`.

@@ -194,8 +194,10 @@ pub(crate) fn parse_head(head: &[u8]) -> Result<RequestHead, HeadError> {
     let text = std::str::from_utf8(request_line)
         .map_err(|_| malformed(1, "the request line is not ASCII".into()))?;
     let shown = || format!("{:?}", truncate(text, 80));
-    let parts: Vec<&str> = text.split(' ').collect();
-    let [method, target, version] = parts[..] else {
+    let mut parts = text.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(malformed(1, format!("expected `METHOD TARGET HTTP/1.1`, got {}", shown())));
     };
     if method.is_empty() || !method.bytes().all(is_tchar) {
@@ -242,8 +244,10 @@ pub(crate) fn parse_head(head: &[u8]) -> Result<RequestHead, HeadError> {
         if value.iter().any(|&b| b == 0 || b == b'\r' || (b < 0x20 && b != b'\t') || b == 0x7f) {
             return Err(malformed(n, "control character in header value".into()));
         }
-        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-        let value = String::from_utf8_lossy(value).trim_matches([' ', '\t']).to_owned();
+        // A valid name is ASCII (tchars only).
+        let name: String = name.iter().map(|&b| char::from(b.to_ascii_lowercase())).collect();
+        // Control characters were refused above, so only spaces and tabs are trimmed here.
+        let value = String::from_utf8_lossy(value.trim_ascii()).into_owned();
         headers.push((name, value));
     }
     Ok(RequestHead { method: method.to_owned(), target: target.to_owned(), version, headers })
@@ -524,6 +528,8 @@ fn read_before(mut stream: &TcpStream, buf: &mut [u8], deadline: Instant) -> Res
         Err(e) if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::INTR => {}
         Err(e) => return Err(read_error(&e.into())),
     }
+    #[cfg(target_os = "linux")]
+    super::server::about_to_block();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -616,6 +622,26 @@ pub(crate) fn http_date(t: SystemTime) -> String {
     )
 }
 
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(super::encode::decimal_digits(n, &mut [0u8; 20]));
+}
+
+/// Appends the HTTP-date of `t`, formatted once per second and thread (every reply carries one).
+fn push_http_date(out: &mut Vec<u8>, t: SystemTime) {
+    thread_local! {
+        static LAST: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    }
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    LAST.with_borrow_mut(|(at, text)| {
+        if *at != secs {
+            *text = http_date(t);
+            *at = secs;
+        }
+        out.extend_from_slice(text.as_bytes());
+    });
+}
+
 /// A response about to be written.
 pub(crate) struct Response<'a> {
     /// The status code.
@@ -635,16 +661,19 @@ impl Response<'_> {
     /// socket), without copying the body.
     pub fn write_to<W: Wire + ?Sized>(&self, stream: &W) -> io::Result<()> {
         let mut out = Vec::with_capacity(256);
-        let _ = write!(
-            out,
-            "HTTP/1.1 {} {}\r\nServer: gandish\r\nDate: {}\r\nContent-Length: {}\r\n",
-            self.status,
-            reason(self.status),
-            http_date(SystemTime::now()),
-            self.body.len()
-        );
+        out.extend_from_slice(b"HTTP/1.1 ");
+        push_decimal(&mut out, u64::from(self.status));
+        out.push(b' ');
+        out.extend_from_slice(reason(self.status).as_bytes());
+        out.extend_from_slice(b"\r\nServer: gandish\r\nDate: ");
+        push_http_date(&mut out, SystemTime::now());
+        out.extend_from_slice(b"\r\nContent-Length: ");
+        push_decimal(&mut out, self.body.len() as u64);
+        out.extend_from_slice(b"\r\n");
         for (n, v) in self.headers {
-            let _ = write!(out, "{n}: {v}\r\n");
+            for part in [n.as_bytes(), b": ", v.as_bytes(), b"\r\n"] {
+                out.extend_from_slice(part);
+            }
         }
         if !self.keep_alive {
             out.extend_from_slice(b"Connection: close\r\n");
@@ -658,6 +687,27 @@ impl Response<'_> {
 
 /// Writes `head` then `body` with vectored writes until both are out.
 fn write_all_two(mut stream: &TcpStream, mut head: &[u8], mut body: &[u8]) -> io::Result<()> {
+    // What fits in the socket's send buffer goes without waiting; only a reply larger than
+    // that (or a client that does not read) makes the thread wait.
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::net::{SendAncillaryBuffer, SendFlags, sendmsg};
+        let parts = [io::IoSlice::new(head), io::IoSlice::new(body)];
+        let flags = SendFlags::DONTWAIT | SendFlags::NOSIGNAL;
+        match sendmsg(stream, &parts, &mut SendAncillaryBuffer::default(), flags) {
+            Ok(n) => {
+                let from_head = n.min(head.len());
+                head = &head[from_head..];
+                body = &body[n - from_head..];
+                if head.is_empty() && body.is_empty() {
+                    return Ok(());
+                }
+            }
+            Err(e) if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::INTR => {}
+            Err(e) => return Err(e.into()),
+        }
+        super::server::about_to_block();
+    }
     while !head.is_empty() || !body.is_empty() {
         match stream.write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(body)]) {
             Ok(0) => {

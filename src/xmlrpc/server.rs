@@ -106,6 +106,16 @@ use super::value::{Fault, Value, fault_code};
 #[cfg(target_os = "linux")]
 mod pool;
 
+/// Tells the server's event loop, if the calling thread is one of its workers, that the thread
+/// is about to block for a while (a sleep, a lock held by a slow thread, a call to another
+/// server): if no other worker is free, one starts now, so other connections are served
+/// meanwhile. Without it the event loop notices within a few milliseconds. A no-op on any other
+/// thread, with [`Threading::PerConnection`], and on systems without the event loop.
+pub fn about_to_block() {
+    #[cfg(target_os = "linux")]
+    pool::about_to_block();
+}
+
 /// What the server knows about the call being handled, and what the handler may ask of it.
 #[derive(Debug)]
 pub struct CallContext {

@@ -20,13 +20,14 @@
 //! - Shutdown: an `eventfd` in the set, made readable for good, sends every worker home once
 //!   it finishes its request; whatever is still open afterwards is closed.
 
+use std::cell::RefCell;
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::OwnedFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
@@ -59,6 +60,8 @@ pub(super) struct Pool {
     /// The most workers at once: one per connection, plus the minimum.
     max_workers: usize,
     workers: Mutex<Workers>,
+    /// Workers waiting for an event right now.
+    idle: AtomicUsize,
     /// The monitor thread, to wake it at shutdown.
     monitor: Mutex<Option<(Thread, JoinHandle<()>)>>,
 }
@@ -94,6 +97,7 @@ impl Pool {
             min_workers,
             max_workers: config.max_connections.max(1) + min_workers,
             workers: Mutex::new(Workers::default()),
+            idle: AtomicUsize::new(0),
             monitor: Mutex::new(None),
         })
     }
@@ -192,14 +196,41 @@ fn spawn_worker(shared: &Arc<Shared>, workers: &mut Workers) -> io::Result<()> {
     Ok(())
 }
 
+thread_local! {
+    /// On a worker thread, its server, for [`about_to_block`].
+    static CURRENT: RefCell<Option<Weak<Shared>>> = const { RefCell::new(None) };
+}
+
+/// Called on any thread before something that may block for a while (a read or write that
+/// would wait, a handler's sleep): on a worker of an event loop where no other worker waits for
+/// events, starts one now, so requests keep being served meanwhile (the monitor would, but only
+/// after [`STALL`]). Elsewhere it does nothing.
+pub(crate) fn about_to_block() {
+    CURRENT.with_borrow(|current| {
+        let Some(shared) = current.as_ref().and_then(Weak::upgrade) else { return };
+        let pool = pool(&shared);
+        if pool.idle.load(Ordering::Acquire) > 0 || shared.stopping() {
+            return;
+        }
+        let mut workers = pool.lock_workers();
+        if workers.slots.len() < pool.max_workers {
+            let _ = spawn_worker(&shared, &mut workers);
+        }
+    });
+}
+
 /// One worker: waits for a connection with a request, serves it, puts it back.
-fn worker(shared: &Shared, slot: &Arc<Slot>) {
+fn worker(shared: &Arc<Shared>, slot: &Arc<Slot>) {
     let pool = pool(shared);
     slot.tid.store(rustix::thread::gettid().as_raw_nonzero().get(), Ordering::Relaxed);
+    CURRENT.set(Some(Arc::downgrade(shared)));
     let spare_exit = Timespec { tv_sec: SPARE_EXIT.as_secs() as _, tv_nsec: 0 };
     let mut events = [MaybeUninit::<epoll::Event>::uninit(); 1];
     loop {
-        let event = match epoll::wait(&pool.epoll, &mut events, Some(&spare_exit)) {
+        pool.idle.fetch_add(1, Ordering::AcqRel);
+        let waited = epoll::wait(&pool.epoll, &mut events, Some(&spare_exit));
+        pool.idle.fetch_sub(1, Ordering::AcqRel);
+        let event = match waited {
             Ok((ready, _)) => ready.first().copied(),
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => {
