@@ -33,7 +33,8 @@ class KeepAliveHandler(SimpleXMLRPCRequestHandler):
 
 
 class ThreadedServer(socketserver.ThreadingMixIn, SimpleXMLRPCServer):
-    """One thread per connection, like the sandbox's server."""
+    """One thread per connection (the sandbox's server runs an epoll event loop with about one
+    worker per CPU on Linux, and a thread per connection elsewhere)."""
 
     daemon_threads = True
 

@@ -361,6 +361,8 @@ impl Sandbox {
         if self.saved.load(Ordering::Acquire) >= seen {
             return Ok(());
         }
+        // Waiting for another thread's save, or writing and syncing the file, blocks.
+        crate::xmlrpc::server::about_to_block();
         let _saving = self.save_lock.lock().unwrap_or_else(|e| e.into_inner());
         if self.saved.load(Ordering::Acquire) >= seen {
             return Ok(());
