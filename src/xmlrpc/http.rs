@@ -244,8 +244,8 @@ pub(crate) fn parse_head(head: &[u8]) -> Result<RequestHead, HeadError> {
         if value.iter().any(|&b| b == 0 || b == b'\r' || (b < 0x20 && b != b'\t') || b == 0x7f) {
             return Err(malformed(n, "control character in header value".into()));
         }
-        // A valid name is ASCII (tchars only).
-        let name: String = name.iter().map(|&b| char::from(b.to_ascii_lowercase())).collect();
+        // A valid name is ASCII (tchars only), so this borrows, then lower-cases into one copy.
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
         // Control characters were refused above, so only spaces and tabs are trimmed here.
         let value = String::from_utf8_lossy(value.trim_ascii()).into_owned();
         headers.push((name, value));
