@@ -13,12 +13,14 @@ What it does, all on 127.0.0.1, every process started and stopped here:
     --no-plain, "plain" (the stock single-threaded HTTP/1.0 server);
  4. checks correctness before timing anything: every server returns the same decoded values
     for the calls used (compared with ==), and a wrong key is a fault everywhere;
- 5. loads each server in turn with the same client and the same request bytes
+ 5. loads each server in turn, --rounds times over (default 3, interleaved: sandbox, Python
+    threaded, Python plain, sandbox, ...), with the same client and the same request bytes
     (examples/loadgen.rs: N keep-alive connections, each with exactly one call in flight (closed
     loop, no pipelining), all driven by --client-threads epoll event-loop threads (default 2),
     a fixed number of seconds per phase; every reply must be byte-identical to the first, or
     the run fails);
- 6. prints calls/s, latency, CPU per call and the sandbox/Python ratios; exits 1 if a check
+ 6. prints the median of the rounds for calls/s (with the range), latency and CPU per call,
+    and the sandbox/Python ratios of the medians; exits 1 if a check
     failed, 3 if the sandbox is under 20x Python's threaded server on a call.
 
 Why that client: it is cheap per call (one write of a prepared request, usually one read into a
@@ -40,7 +42,7 @@ also cost the sandbox more CPU per call, its writes blocking on a slower reader)
 measured the most sandbox calls/s at about the same client CPU per call.
 
 Usage: python3 benches/sandbox_vs_python.py [--connections 8] [--client-threads 2] [--seconds 5]
-                                            [--gzip] [--json]
+                                            [--rounds 3] [--gzip] [--json]
 """
 
 import argparse
@@ -48,6 +50,7 @@ import json
 import os
 import pickle
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -187,6 +190,16 @@ def load(url, body_file, server_pid, args):
     return res
 
 
+def median_run(rs):
+    """The figures of a server over its rounds: the median of each number (so calls/s and CPU
+    per call are each a median, possibly of different rounds)."""
+    out = dict(rs[len(rs) // 2])
+    for k, v in rs[0].items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = statistics.median(r[k] for r in rs)
+    return out
+
+
 def machine_notes():
     notes = {"cpus": os.cpu_count()}
     try:
@@ -211,6 +224,8 @@ def main():
     ap.add_argument("--client-threads", type=int, default=2,
                     help="event-loop threads of the load generator (the connections are split across them)")
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each timed phase")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="interleaved rounds per server and call; figures are the medians")
     ap.add_argument("--warmup", type=float, default=0.5, help="untimed warm-up before each phase")
     ap.add_argument("--instances", type=int, default=500, help="generated instances added to the demo set")
     ap.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip (both servers compress)")
@@ -220,6 +235,8 @@ def main():
     args = ap.parse_args()
     if not 1 <= args.client_threads <= args.connections:
         ap.error("--client-threads must be 1 to --connections")
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
     if args.instances < 500 - 37:
         ap.error("--instances must leave at least 500 instances in the demo set (>= 463)")
 
@@ -261,26 +278,32 @@ def main():
             "paas.info": xmlrpc.client.dumps((key, paas_id), "paas.info", allow_none=True),
             "paas.list(500)": xmlrpc.client.dumps((key, {"items_per_page": 500}), "paas.list", allow_none=True),
         }
-        results = {}
+        # Rounds interleave the servers, so a burst of load from elsewhere on a shared machine
+        # hits every server alike; each figure is the median of its rounds.
+        runs = {}
         for call, body in calls.items():
             body_file = os.path.join(tmp, re.sub(r"\W", "_", call) + ".xml")
             with open(body_file, "w", encoding="utf-8") as f:
                 f.write(body)
-            for name, url in servers.items():
-                print(f"loading {name} with {call} ({args.connections} connections, "
-                      f"{args.client_threads} client thread(s), {args.seconds} s)",
-                      file=sys.stderr)
-                results[(call, name)] = load(url, body_file, pids[name], args)
+            for rnd in range(1, args.rounds + 1):
+                for name, url in servers.items():
+                    print(f"round {rnd}/{args.rounds}: loading {name} with {call} ({args.connections} connections, "
+                          f"{args.client_threads} client thread(s), {args.seconds} s)",
+                          file=sys.stderr)
+                    runs.setdefault((call, name), []).append(load(url, body_file, pids[name], args))
+        results = {key: median_run(rs) for key, rs in runs.items()}
 
         print()
         print(f"machine: {notes.get('cpu', '?')}, {notes['cpus']} CPUs, load average {notes.get('loadavg_1min', 0):.2f}; "
               f"Python {notes['python']}; {args.connections} connections on {args.client_threads} client thread(s), "
-              f"{args.seconds} s per phase"
+              f"{args.seconds} s per phase, median of {args.rounds} interleaved round(s)"
               f"{', gzip' if args.gzip else ''}")
-        print(f"{'call':<16}{'server':<17}{'calls/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'reply B':>10}"
+        print(f"{'call':<16}{'server':<17}{'calls/s':>11}{'(min-max)':>16}{'p50 ms':>9}{'p99 ms':>9}{'reply B':>10}"
               f"{'reconn':>8}{'srv CPU us/call':>17}{'client CPU us/call':>20}")
         for (call, name), r in results.items():
-            print(f"{call:<16}{name:<17}{r['calls_per_sec']:>11.1f}{r['p50_us'] / 1000:>9.2f}"
+            rates = [x["calls_per_sec"] for x in runs[(call, name)]]
+            spread = f"{min(rates):.0f}-{max(rates):.0f}"
+            print(f"{call:<16}{name:<17}{r['calls_per_sec']:>11.1f}{spread:>16}{r['p50_us'] / 1000:>9.2f}"
                   f"{r['p99_us'] / 1000:>9.2f}{r['reply_bytes']:>10}{r['reconnects']:>8}"
                   f"{r['server_cpu_us_per_call']:>17.1f}{r['client_cpu_us_per_call']:>20.1f}")
         print()
@@ -301,7 +324,8 @@ def main():
                       f"{verdict}")
         if args.json:
             print(json.dumps({"machine": notes, "args": vars(args),
-                              "results": [{"call": c, "server": s, **r} for (c, s), r in results.items()]}))
+                              "results": [{"call": c, "server": s, **r, "rounds": runs[(c, s)]}
+                                          for (c, s), r in results.items()]}))
         return 0 if not missed else 3
     finally:
         for p in procs:
