@@ -499,6 +499,7 @@ struct Activity {
     /// With the event loop, when an idle connection is closed (nanoseconds since
     /// [`Shared::epoch`]): the first request's head is due `header_timeout` after admission, a
     /// later one within `keep_alive_timeout` of the previous reply.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // only the event loop reads it
     deadline: AtomicU64,
 }
 
