@@ -171,3 +171,128 @@ fn refuses_duplicates_and_bad_settings_before_sending_anything() {
     assert!(results[0].error.as_deref().unwrap().contains("999"), "{:?}", results[0].error);
     assert_eq!(results[1].outcome, Outcome::Applied);
 }
+
+/// Forwards every call to the sandbox, except that it loses replies: the first `polls`
+/// `operation.info` calls, and the first `infos` `paas.info` calls once a `paas.renew` went
+/// through, are answered by closing the connection without a reply.
+struct LossyRelay {
+    upstream: gandish::xmlrpc::Client,
+    key: String,
+    polls: std::sync::atomic::AtomicUsize,
+    infos: std::sync::atomic::AtomicUsize,
+    renewed: std::sync::atomic::AtomicBool,
+}
+
+impl LossyRelay {
+    fn start(
+        env: &bulk_common::Env,
+        polls: usize,
+        infos: usize,
+    ) -> (Arc<LossyRelay>, gandish::xmlrpc::Server) {
+        let relay = Arc::new(LossyRelay {
+            upstream: gandish::xmlrpc::Client::new(&env.url, ClientConfig::default()).unwrap(),
+            key: env.key.clone(),
+            polls: polls.into(),
+            infos: infos.into(),
+            renewed: false.into(),
+        });
+        let server = gandish::xmlrpc::Server::bind(
+            "127.0.0.1:0",
+            relay.clone(),
+            gandish::xmlrpc::ServerConfig::default(),
+        )
+        .unwrap();
+        (relay, server)
+    }
+
+    /// A client of the relay whose throttle resends no read, so no retry below the engine
+    /// hides a lost reply.
+    fn client(server: &gandish::xmlrpc::Server, env: &bulk_common::Env) -> Gandi {
+        let mut no_read_retries = RetryPolicy::default();
+        no_read_retries.read_retries = 0;
+        Gandi::new(&server.url("/xmlrpc/"), env.key.as_str(), ClientConfig::default())
+            .unwrap()
+            .with_throttle(Arc::new(Throttle::new(None, no_read_retries)))
+    }
+}
+
+/// Takes one from `n` if it is not 0.
+fn take_one(n: &std::sync::atomic::AtomicUsize) -> bool {
+    use std::sync::atomic::Ordering::SeqCst;
+    n.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_ok()
+}
+
+impl gandish::xmlrpc::Handler for LossyRelay {
+    fn call(
+        &self,
+        ctx: &mut gandish::xmlrpc::CallContext,
+        method: &str,
+        params: Vec<Value>,
+    ) -> Result<Value, gandish::xmlrpc::Fault> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let lose = match method {
+            "operation.info" => take_one(&self.polls),
+            "paas.info" => self.renewed.load(SeqCst) && take_one(&self.infos),
+            _ => false,
+        };
+        if lose {
+            if method == "operation.info" {
+                // The sandbox's clock moves on meanwhile, so the op is DONE at the next poll.
+                self.upstream
+                    .call("sandbox.clock.advance", &[self.key.as_str().into(), Value::Int(200)])
+                    .unwrap();
+            }
+            ctx.drop_reply();
+            return Ok(Value::Nil);
+        }
+        let answer = self.upstream.call(method, &params).map_err(|e| match e {
+            gandish::xmlrpc::client::Error::Fault(f) => f,
+            other => gandish::xmlrpc::Fault::new(-32300, other.to_string()),
+        });
+        if method == "paas.renew" {
+            self.renewed.store(true, SeqCst);
+        }
+        answer
+    }
+
+    fn method_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+#[test]
+fn polls_lost_while_waiting_are_tried_again_and_the_item_succeeds() {
+    // Ops take 100 s on a frozen clock, so the engine must poll; the relay loses 3 polls in a
+    // row.
+    let env = env(6, |c| c.op_seconds = 100);
+    let (relay, server) = LossyRelay::start(&env, 3, 0);
+    let g = LossyRelay::client(&server, &env);
+    let id = *env.state().instances.keys().next().unwrap();
+    let tasks = renew_tasks(&g, &[id]);
+    let path = temp_path("lost-polls");
+    let j = Journal::open(&path).unwrap();
+    let results = bulk::run(&g, &tasks, &opts(&j)).unwrap();
+    assert_eq!(results[0].outcome, Outcome::Applied, "{results:?}");
+    assert_eq!(relay.polls.load(std::sync::atomic::Ordering::SeqCst), 0, "3 polls were lost");
+    assert_eq!(env.ledger_counts("paas_vm_renew").get(&id), Some(&1), "renewed exactly once");
+    server.shutdown();
+}
+
+#[test]
+fn a_lost_reply_when_verifying_is_read_again_and_the_item_succeeds() {
+    let env = env(6, |_| {});
+    let (relay, server) = LossyRelay::start(&env, 0, 2);
+    let g = LossyRelay::client(&server, &env);
+    let id = *env.state().instances.keys().next().unwrap();
+    let tasks = renew_tasks(&g, &[id]);
+    let path = temp_path("lost-verify");
+    let j = Journal::open(&path).unwrap();
+    let mut o = opts(&j);
+    o.verify = true;
+    let results = bulk::run(&g, &tasks, &o).unwrap();
+    assert_eq!(results[0].outcome, Outcome::Applied, "{results:?}");
+    assert!(results[0].after.is_some(), "the verified instance is in the result");
+    assert_eq!(relay.infos.load(std::sync::atomic::Ordering::SeqCst), 0, "2 re-reads were lost");
+    assert_eq!(env.ledger_counts("paas_vm_renew").get(&id), Some(&1), "renewed exactly once");
+    server.shutdown();
+}

@@ -278,7 +278,19 @@ impl Shared<'_> {
             Err(Waited::Unfinished(e)) => return self.fail(r, e),
         }
         if self.opts.verify {
-            match self.gandi.paas_info(task.paas_id) {
+            // A read: a transport failure is tried again after a poll interval, a few times, so
+            // one lost reply does not fail an item that was applied.
+            let mut info = self.gandi.paas_info(task.paas_id);
+            for _ in 0..3 {
+                match &info {
+                    Err(e) if e.is_transport() && !self.cancelled() => {
+                        std::thread::sleep(self.opts.poll_interval);
+                        info = self.gandi.paas_info(task.paas_id);
+                    }
+                    _ => break,
+                }
+            }
+            match info {
                 Ok(info) => {
                     // A relative change done by an earlier run cannot be checked against the
                     // target this run computed from the grown instance.
@@ -415,6 +427,10 @@ impl Shared<'_> {
                 pending.push(op.id);
             }
         }
+        // Transport failures of polls in a row; polling is a read, so a failed poll is simply
+        // tried again at the next one (as `Gandi::wait` does), up to this many in a row.
+        const MAX_POLL_ERRORS: u32 = 8;
+        let mut poll_errors = 0;
         while !pending.is_empty() {
             let pause_until = Instant::now() + self.opts.poll_interval;
             while Instant::now() < pause_until {
@@ -427,10 +443,18 @@ impl Shared<'_> {
             }
             let mut still = Vec::new();
             for id in pending {
-                match self.gandi.operation_info(id) {
+                let polled = self.gandi.operation_info(id);
+                if polled.is_ok() {
+                    poll_errors = 0;
+                }
+                match polled {
                     Ok(op) if op.step == OpStep::Done => {}
                     Ok(op) if op.step.is_failure() => return Err(Waited::OpFailed(op_failure(&op))),
                     Ok(_) => still.push(id),
+                    Err(e) if e.is_transport() && poll_errors + 1 < MAX_POLL_ERRORS => {
+                        poll_errors += 1;
+                        still.push(id);
+                    }
                     Err(e) => {
                         return Err(Waited::Unfinished(format!(
                             "applied, but polling operation {id} failed: {e}"
