@@ -27,7 +27,7 @@ use std::net::Shutdown;
 use std::os::fd::OwnedFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,8 @@ use super::{BUSY, Entry, IDLE, Outcome, REAPED, ServerConfig, Shared, serve_read
 
 /// How often the monitor looks at busy workers while any is busy.
 const TICK: Duration = Duration::from_millis(2);
-/// How often the monitor wakes when no worker is busy (to close idle connections on time).
+/// How often the monitor wakes when no worker is busy but connections are open (to close idle
+/// ones on time). With no connection open it sleeps until one arrives.
 const IDLE_TICK: Duration = Duration::from_millis(50);
 /// A worker in one request for longer than this, and asleep, is replaced.
 const STALL: Duration = Duration::from_millis(2);
@@ -64,6 +65,8 @@ pub(super) struct Pool {
     idle: AtomicUsize,
     /// The monitor thread, to wake it at shutdown.
     monitor: Mutex<Option<(Thread, JoinHandle<()>)>>,
+    /// The monitor thread, to wake it when a connection arrives (it sleeps while none is open).
+    monitor_thread: OnceLock<Thread>,
 }
 
 /// The workers, for the monitor and for shutdown.
@@ -99,6 +102,7 @@ impl Pool {
             workers: Mutex::new(Workers::default()),
             idle: AtomicUsize::new(0),
             monitor: Mutex::new(None),
+            monitor_thread: OnceLock::new(),
         })
     }
 
@@ -113,6 +117,7 @@ impl Pool {
         let for_thread = Arc::clone(shared);
         let handle =
             thread::Builder::new().name("xmlrpc-monitor".into()).spawn(move || monitor(&for_thread))?;
+        let _ = self.monitor_thread.set(handle.thread().clone());
         *self.monitor.lock().unwrap_or_else(PoisonError::into_inner) =
             Some((handle.thread().clone(), handle));
         Ok(())
@@ -132,6 +137,11 @@ impl Pool {
         if epoll::add(&self.epoll, &entry.stream, epoll::EventData::new_u64(id), interest()).is_err() {
             let _ = entry.stream.shutdown(Shutdown::Both);
             shared.release(id);
+            return;
+        }
+        // Its deadline needs watching: wake the monitor if it sleeps for want of connections.
+        if let Some(monitor) = self.monitor_thread.get() {
+            monitor.unpark();
         }
     }
 
@@ -286,7 +296,15 @@ fn monitor(shared: &Arc<Shared>) {
     let pool = pool(shared);
     loop {
         let busy = pool.lock_workers().slots.iter().any(|s| s.busy_since.load(Ordering::Relaxed) != 0);
-        thread::park_timeout(if busy { TICK } else { IDLE_TICK });
+        if busy {
+            thread::park_timeout(TICK);
+        } else if !shared.lock_table().conns.is_empty() {
+            thread::park_timeout(IDLE_TICK);
+        } else {
+            // Nothing open, nothing to watch: sleep until a connection arrives (`Pool::add`) or
+            // the server stops. A server nobody uses costs no wake-ups.
+            thread::park();
+        }
         if shared.stopping() {
             return;
         }
