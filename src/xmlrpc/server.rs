@@ -345,15 +345,31 @@ impl Server {
             #[cfg(target_os = "linux")]
             pool,
         });
-        #[cfg(target_os = "linux")]
-        if let Some(pool) = &shared.pool {
-            pool.start(&shared)?;
-        }
         let for_thread = Arc::clone(&shared);
-        let accept = thread::Builder::new()
-            .name("xmlrpc-accept".into())
-            .spawn(move || accept_loop(&for_thread, listener))?;
-        Ok(Server { addr, shared, accept: Some(accept) })
+        #[cfg(target_os = "linux")]
+        let started = match &shared.pool {
+            Some(pool) => pool.start(&shared),
+            None => Ok(()),
+        };
+        #[cfg(not(target_os = "linux"))]
+        let started: std::io::Result<()> = Ok(());
+        let accept = started.and_then(|()| {
+            thread::Builder::new()
+                .name("xmlrpc-accept".into())
+                .spawn(move || accept_loop(&for_thread, listener))
+        });
+        match accept {
+            Ok(accept) => Ok(Server { addr, shared, accept: Some(accept) }),
+            Err(e) => {
+                // Threads could not start: stop the ones that did.
+                shared.stop.store(true, Ordering::Release);
+                #[cfg(target_os = "linux")]
+                if let Some(pool) = &shared.pool {
+                    pool.stop_and_join(&shared);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// The bound address.
