@@ -334,14 +334,27 @@ fn replace_blocked(shared: &Arc<Shared>, pool: &Pool) {
     let now = shared.nanos_since_epoch(Instant::now());
     let stall = u64::try_from(STALL.as_nanos()).unwrap_or(u64::MAX);
     let mut workers = pool.lock_workers();
-    let free = workers
-        .slots
-        .iter()
-        .filter(|s| {
-            let since = s.busy_since.load(Ordering::Relaxed);
-            since == 0 || now.saturating_sub(since - 1) < stall || !asleep(s.tid.load(Ordering::Relaxed))
-        })
-        .count();
+    // Waiting for an event, or not in its request for long: free without asking the kernel.
+    let (mut free, mut stalled) = (0, Vec::new());
+    for s in &workers.slots {
+        let since = s.busy_since.load(Ordering::Relaxed);
+        if since == 0 || now.saturating_sub(since - 1) < stall {
+            free += 1;
+        } else {
+            stalled.push(s.tid.load(Ordering::Relaxed));
+        }
+    }
+    // Only while too few are free, ask about the stalled ones (one small file each), and stop
+    // asking once enough are found running: with hundreds of workers asleep in slow calls and
+    // spares waiting, this reads nothing.
+    for tid in stalled {
+        if free >= pool.min_workers {
+            break;
+        }
+        if !asleep(tid) {
+            free += 1;
+        }
+    }
     let room = pool.max_workers.saturating_sub(workers.slots.len());
     let wanted = pool.min_workers.saturating_sub(free).min(room);
     for _ in 0..wanted {
