@@ -15,6 +15,9 @@ use super::journal::History;
 use super::reconcile::{Found, Mode, reconcile};
 use super::{BulkError, Event, ItemResult, Options, Outcome, Task};
 
+/// How many times in all [`Shared::patient_read`] runs a read that fails in transport.
+const READ_TRIES: u32 = 4;
+
 /// Runs `tasks` on `opts.workers` threads; returns one result per task, in order.
 ///
 /// Fails before sending anything when two tasks repeat the same instance and action, when a
@@ -220,7 +223,7 @@ impl Shared<'_> {
                 History::Unresolved { mark } | History::Applied { mark, .. } => *mark,
             };
             r.reconciled += 1;
-            match reconcile(self.gandi, task, mark, Mode::Recovery) {
+            match self.patient_read(|| reconcile(self.gandi, task, mark, Mode::Recovery)) {
                 Ok(Found::Applied(found)) => {
                     self.saw(&found);
                     r.outcome = Outcome::AlreadyApplied;
@@ -278,19 +281,7 @@ impl Shared<'_> {
             Err(Waited::Unfinished(e)) => return self.fail(r, e),
         }
         if self.opts.verify {
-            // A read: a transport failure is tried again after a poll interval, a few times, so
-            // one lost reply does not fail an item that was applied.
-            let mut info = self.gandi.paas_info(task.paas_id);
-            for _ in 0..3 {
-                match &info {
-                    Err(e) if e.is_transport() && !self.cancelled() => {
-                        std::thread::sleep(self.opts.poll_interval);
-                        info = self.gandi.paas_info(task.paas_id);
-                    }
-                    _ => break,
-                }
-            }
-            match info {
+            match self.patient_read(|| self.gandi.paas_info(task.paas_id)) {
                 Ok(info) => {
                     // A relative change done by an earlier run cannot be checked against the
                     // target this run computed from the grown instance.
@@ -342,7 +333,7 @@ impl Shared<'_> {
                 Err(e) if e.maybe_applied() => {
                     r.reconciled += 1;
                     std::thread::sleep(self.opts.settle);
-                    match reconcile(self.gandi, task, mark, Mode::Own) {
+                    match self.patient_read(|| reconcile(self.gandi, task, mark, Mode::Own)) {
                         Ok(Found::Applied(ops)) => {
                             self.saw(&ops);
                             let ids: Vec<i64> = ops.iter().map(|o| o.id).collect();
@@ -415,6 +406,24 @@ impl Shared<'_> {
         }
     }
 
+    /// Runs `read` (a call that changes nothing), and runs it again after a poll interval when it
+    /// fails in transport (a lost reply, a refused connection), up to [`READ_TRIES`] times in
+    /// all: the throttle's own resends may all fall in one short outage, and one lost reply must
+    /// not fail an item that was applied.
+    fn patient_read<T>(&self, read: impl Fn() -> Result<T, GandiError>) -> Result<T, GandiError> {
+        let mut result = read();
+        for _ in 1..READ_TRIES {
+            match &result {
+                Err(e) if e.is_transport() && !self.cancelled() => {
+                    std::thread::sleep(self.opts.poll_interval);
+                    result = read();
+                }
+                _ => break,
+            }
+        }
+        result
+    }
+
     /// Waits until every op is DONE (no poll for those already DONE).
     fn wait(&self, ops: &[Operation]) -> Result<(), Waited> {
         let start = Instant::now();
@@ -427,10 +436,6 @@ impl Shared<'_> {
                 pending.push(op.id);
             }
         }
-        // Transport failures of polls in a row; polling is a read, so a failed poll is simply
-        // tried again at the next one (as `Gandi::wait` does), up to this many in a row.
-        const MAX_POLL_ERRORS: u32 = 8;
-        let mut poll_errors = 0;
         while !pending.is_empty() {
             let pause_until = Instant::now() + self.opts.poll_interval;
             while Instant::now() < pause_until {
@@ -443,18 +448,10 @@ impl Shared<'_> {
             }
             let mut still = Vec::new();
             for id in pending {
-                let polled = self.gandi.operation_info(id);
-                if polled.is_ok() {
-                    poll_errors = 0;
-                }
-                match polled {
+                match self.patient_read(|| self.gandi.operation_info(id)) {
                     Ok(op) if op.step == OpStep::Done => {}
                     Ok(op) if op.step.is_failure() => return Err(Waited::OpFailed(op_failure(&op))),
                     Ok(_) => still.push(id),
-                    Err(e) if e.is_transport() && poll_errors + 1 < MAX_POLL_ERRORS => {
-                        poll_errors += 1;
-                        still.push(id);
-                    }
                     Err(e) => {
                         return Err(Waited::Unfinished(format!(
                             "applied, but polling operation {id} failed: {e}"
