@@ -391,7 +391,6 @@ impl<'a, W: Wire + ?Sized> Conn<'a, W> {
 
     /// The read buffer, for [`Conn::with_buffer`] (its bytes are not kept: call this only when
     /// [`Conn::buffered`] is 0). A buffer that one large request grew is dropped.
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // only the event loop keeps it
     pub fn into_buffer(self) -> Vec<u8> {
         if self.buf.len() > 4 * READ_CHUNK { Vec::new() } else { self.buf }
     }

@@ -682,7 +682,7 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
         let for_thread = Arc::clone(shared);
         let spawned = thread::Builder::new().name("xmlrpc-conn".into()).spawn(move || {
             let guard = Release { shared: &for_thread, id };
-            let _ = catch_unwind(AssertUnwindSafe(|| serve_connection(&for_thread, &entry)));
+            let _ = catch_unwind(AssertUnwindSafe(|| serve_entry(&for_thread, &entry, false)));
             let _ = entry.stream.shutdown(Shutdown::Both);
             drop(guard);
         });
@@ -739,20 +739,13 @@ enum Outcome {
     Finished,
 }
 
-/// Serves a connection on its own thread until it closes ([`Threading::PerConnection`]).
-fn serve_connection(shared: &Shared, entry: &Entry) {
+/// Serves the requests of an open connection with its session (see [`serve_requests`]): on its
+/// own thread until it closes ([`Threading::PerConnection`], `park` false), or, when the event
+/// loop found it readable, until it waits for its next request ([`Outcome::Parked`]).
+fn serve_entry(shared: &Shared, entry: &Entry, park: bool) -> Outcome {
     let mut session = entry.session.lock().unwrap_or_else(PoisonError::into_inner);
     let mut conn = Conn::with_buffer(&entry.stream, std::mem::take(&mut session.buf));
-    serve_requests(shared, &mut conn, &mut session, &entry.activity, entry.peer, false);
-}
-
-/// Serves the requests of a connection the event loop found readable, until it waits for its
-/// next request ([`Outcome::Parked`]) or closes.
-#[cfg(target_os = "linux")]
-fn serve_ready(shared: &Shared, entry: &Entry) -> Outcome {
-    let mut session = entry.session.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut conn = Conn::with_buffer(&entry.stream, std::mem::take(&mut session.buf));
-    let outcome = serve_requests(shared, &mut conn, &mut session, &entry.activity, entry.peer, true);
+    let outcome = serve_requests(shared, &mut conn, &mut session, &entry.activity, entry.peer, park);
     session.buf = conn.into_buffer();
     outcome
 }

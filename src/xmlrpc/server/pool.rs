@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use rustix::event::{EventfdFlags, Timespec, epoll, eventfd};
 
-use super::{BUSY, Entry, IDLE, Outcome, REAPED, ServerConfig, Shared, serve_ready};
+use super::{BUSY, Entry, IDLE, Outcome, REAPED, ServerConfig, Shared, serve_entry};
 
 /// How often the monitor looks at busy workers while any is busy.
 const TICK: Duration = Duration::from_millis(2);
@@ -63,9 +63,10 @@ pub(super) struct Pool {
     workers: Mutex<Workers>,
     /// Workers waiting for an event right now.
     idle: AtomicUsize,
-    /// The monitor thread, to wake it at shutdown.
-    monitor: Mutex<Option<(Thread, JoinHandle<()>)>>,
-    /// The monitor thread, to wake it when a connection arrives (it sleeps while none is open).
+    /// The monitor thread, to join it at shutdown.
+    monitor: Mutex<Option<JoinHandle<()>>>,
+    /// The monitor thread, to wake it when a connection arrives (it sleeps while none is open)
+    /// and at shutdown.
     monitor_thread: OnceLock<Thread>,
 }
 
@@ -118,8 +119,7 @@ impl Pool {
         let handle =
             thread::Builder::new().name("xmlrpc-monitor".into()).spawn(move || monitor(&for_thread))?;
         let _ = self.monitor_thread.set(handle.thread().clone());
-        *self.monitor.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((handle.thread().clone(), handle));
+        *self.monitor.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
         Ok(())
     }
 
@@ -150,8 +150,8 @@ impl Pool {
     pub(super) fn stop_and_join(&self, shared: &Shared) {
         // An eventfd stays readable until read, and nobody reads it: every worker sees it.
         let _ = rustix::io::write(&self.wake, &1u64.to_ne_bytes());
-        if let Some((thread, handle)) = self.monitor.lock().unwrap_or_else(PoisonError::into_inner).take() {
-            thread.unpark();
+        if let Some(handle) = self.monitor.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            handle.thread().unpark();
             let _ = handle.join();
         }
         // The monitor has stopped, so no worker starts any more.
@@ -193,6 +193,16 @@ fn pool(shared: &Shared) -> &Pool {
     shared.pool.as_ref().expect("the event loop runs only with a pool")
 }
 
+/// Starts up to `n` more workers, within [`Pool::max_workers`] and unless the server stops.
+fn spawn_workers(shared: &Arc<Shared>, workers: &mut Workers, n: usize) {
+    let room = pool(shared).max_workers.saturating_sub(workers.slots.len());
+    for _ in 0..n.min(room) {
+        if shared.stopping() || spawn_worker(shared, workers).is_err() {
+            break;
+        }
+    }
+}
+
 /// Starts one worker.
 fn spawn_worker(shared: &Arc<Shared>, workers: &mut Workers) -> io::Result<()> {
     let slot = Arc::new(Slot::default());
@@ -222,10 +232,7 @@ pub(crate) fn about_to_block() {
         if pool.idle.load(Ordering::Acquire) > 0 || shared.stopping() {
             return;
         }
-        let mut workers = pool.lock_workers();
-        if workers.slots.len() < pool.max_workers {
-            let _ = spawn_worker(&shared, &mut workers);
-        }
+        spawn_workers(&shared, &mut pool.lock_workers(), 1);
     });
 }
 
@@ -270,7 +277,7 @@ fn worker(shared: &Arc<Shared>, slot: &Arc<Slot>) {
         }
         slot.busy_since.store(shared.nanos_since_epoch(Instant::now()) + 1, Ordering::Relaxed);
         let outcome =
-            catch_unwind(AssertUnwindSafe(|| serve_ready(shared, &entry))).unwrap_or(Outcome::Finished);
+            catch_unwind(AssertUnwindSafe(|| serve_entry(shared, &entry, true))).unwrap_or(Outcome::Finished);
         slot.busy_since.store(0, Ordering::Relaxed);
         match outcome {
             Outcome::Parked => pool.park(shared, id, &entry),
@@ -355,13 +362,7 @@ fn replace_blocked(shared: &Arc<Shared>, pool: &Pool) {
             free += 1;
         }
     }
-    let room = pool.max_workers.saturating_sub(workers.slots.len());
-    let wanted = pool.min_workers.saturating_sub(free).min(room);
-    for _ in 0..wanted {
-        if shared.stopping() || spawn_worker(shared, &mut workers).is_err() {
-            break;
-        }
-    }
+    spawn_workers(shared, &mut workers, pool.min_workers.saturating_sub(free));
 }
 
 /// Whether kernel thread `tid` of this process is asleep (state `S` or `D` in
