@@ -5,22 +5,9 @@ mod support;
 
 use std::time::Duration;
 
-use gandish::Runtime;
 use gandish::script::{Error, Limits};
 use rhai::EvalAltResult;
 use support::*;
-
-/// A runtime that never reaches a server (no test here makes a call).
-fn offline(limits: Limits) -> Runtime {
-    Runtime::builder().endpoint("http://127.0.0.1:9/xmlrpc/").key("k").limits(limits).build().unwrap()
-}
-
-fn script_error(e: Error) -> Box<EvalAltResult> {
-    match e {
-        Error::Script(e) => e,
-        other => panic!("expected a script error, got {other:?}"),
-    }
-}
 
 #[test]
 fn the_operation_limit_stops_an_endless_loop() {

@@ -23,18 +23,6 @@ use gandish::xmlrpc::{Methods, Server, ServerConfig, Value};
 use rhai::{Dynamic, EvalAltResult, Map};
 use support::*;
 
-/// A runtime whose Gandi endpoint is a closed loopback port (no test here reaches it).
-fn offline(limits: Limits) -> Runtime {
-    Runtime::builder().endpoint("http://127.0.0.1:9/xmlrpc/").key("k").limits(limits).build().unwrap()
-}
-
-fn script_error(e: Error) -> Box<EvalAltResult> {
-    match e {
-        Error::Script(e) => e,
-        other => panic!("expected a script error, got {other:?}"),
-    }
-}
-
 /// The error map a script caught (`try { … } catch (e) { … }`).
 fn caught(rt: &Runtime, call: &str) -> Map {
     let v = rt

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -330,4 +330,33 @@ pub fn collect(mut r: impl Read + Send + 'static) -> Arc<Mutex<String>> {
         }
     });
     buf
+}
+
+/// Runs the built `gandish` with `args`, stdin closed, and none of the variables it reads for
+/// the key, the endpoint, trust or a proxy set, except those in `env`.
+pub fn gandish(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gandish"));
+    cmd.args(args).stdin(Stdio::null());
+    for var in ["GANDI_API_KEY", "GANDI_URL", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "https_proxy"] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run gandish")
+}
+
+/// What a command printed on stdout (UTF-8).
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+/// What a command printed on stderr (UTF-8).
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Asserts that `key` appears in neither of a command's outputs.
+pub fn assert_no_key(o: &Output, key: &str) {
+    assert!(!stdout(o).contains(key) && !stderr(o).contains(key), "the key leaked: {o:?}");
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use gandish::Runtime;
 use gandish::gandi::Gandi;
 use gandish::sandbox::{ClockMode, Dataset, RunningSandbox, SandboxConfig, start};
-use gandish::script::{RuntimeBuilder, Zone};
+use gandish::script::{Error, Limits, RuntimeBuilder, Zone};
 use gandish::xmlrpc::{ClientConfig, Value};
-use rhai::Dynamic;
+use rhai::{Dynamic, EvalAltResult};
 
 /// 2024-01-15T12:00:00 UTC (13:00 in Paris): the sandbox's frozen clock.
 pub const T0: i64 = 1_705_320_000;
@@ -93,4 +93,17 @@ pub fn int(d: &Dynamic) -> i64 {
 /// A script value as a string.
 pub fn string(d: Dynamic) -> String {
     d.clone().into_string().unwrap_or_else(|t| panic!("expected a string, got {t}: {d}"))
+}
+
+/// A runtime whose Gandi endpoint is a closed loopback port, for scripts that make no call.
+pub fn offline(limits: Limits) -> Runtime {
+    Runtime::builder().endpoint("http://127.0.0.1:9/xmlrpc/").key("k").limits(limits).build().unwrap()
+}
+
+/// The Rhai error inside a script error; panics on any other kind of error.
+pub fn script_error(e: Error) -> Box<EvalAltResult> {
+    match e {
+        Error::Script(e) => e,
+        other => panic!("expected a script error, got {other:?}"),
+    }
 }
