@@ -37,12 +37,13 @@ import xmlrpc.client
 from datetime import datetime, timedelta, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benches"))
+import sandbox_vs_python as common  # noqa: E402  (shares the sandbox start and stop helpers)
 TARGET_RATIO = 6.0
 TARGET_IDEAL_SHARE = 0.60
 
 
-class BenchError(Exception):
-    """A step failed; the message says which and why."""
+BenchError = common.BenchError
 
 
 def build(release):
@@ -60,39 +61,9 @@ def binary(release):
 
 def start_sandbox(exe, args):
     """Starts a fresh sandbox on a free port; returns (process, URL, key)."""
-    cmd = [exe, "sandbox", "--listen", "127.0.0.1:0", "--dataset", "empty",
-           "--instances", str(args.instances), "--latency", str(args.latency),
-           "--op-seconds", "0", "--seed", "1"]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    url = key = None
-    lines = []
-    while time.monotonic() < deadline and key is None:
-        line = proc.stderr.readline()
-        if not line:
-            raise BenchError(f"the sandbox exited early: {''.join(lines)!r}")
-        lines.append(line)
-        m = re.search(r"listening on (http://\S+)", line)
-        if m:
-            url = m.group(1)
-            continue
-        k = re.match(r"API key: (.*)$", line.rstrip("\n"))
-        if url and k:
-            key = k.group(1)
-    if key is None:
-        raise BenchError(f"no URL and key from the sandbox: {''.join(lines)!r}")
-    return proc, url, key
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    return common.launch_sandbox([exe, "sandbox", "--listen", "127.0.0.1:0", "--dataset", "empty",
+                                  "--instances", str(args.instances), "--latency", str(args.latency),
+                                  "--op-seconds", "0", "--seed", "1"])
 
 
 def paris_now():
@@ -186,7 +157,7 @@ def main():
             py_time, due = python_side(url, key, args.within_days)
             check_ledger(url, key, due, "python")
         finally:
-            stop(proc)
+            common.stop(proc)
 
         proc, url, key = start_sandbox(sandbox_exe, args)
         try:
@@ -194,7 +165,7 @@ def main():
                 g_time, summary = gandish_side(exe, url, key, args, os.path.join(tmp, "renew.journal"))
             check_ledger(url, key, due, "gandish")
         finally:
-            stop(proc)
+            common.stop(proc)
     except (BenchError, subprocess.CalledProcessError, OSError, xmlrpc.client.Error) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

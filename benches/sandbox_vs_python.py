@@ -95,8 +95,13 @@ def build():
 
 def start_sandbox(args, extra=()):
     """Starts the release sandbox on a free port; returns (process, URL, key)."""
-    cmd = [GANDISH, "sandbox", "--listen", "127.0.0.1:0", "--dataset", "demo",
-           "--instances", str(args.instances), "--seed", "1", *extra]
+    return launch_sandbox([GANDISH, "sandbox", "--listen", "127.0.0.1:0", "--dataset", "demo",
+                           "--instances", str(args.instances), "--seed", "1", *extra])
+
+
+def launch_sandbox(cmd):
+    """Runs `cmd` (a `gandish sandbox` command line) and reads its URL and key from the stderr
+    banner; returns (process, URL, key)."""
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     m, lines = read_banner(proc, r"listening on (http://\S+)", "stderr")
