@@ -28,7 +28,6 @@ Usage: python3 benches/renew_vs_python.py [--instances 1000] [--latency 20] [--w
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
