@@ -3,22 +3,11 @@
 
 mod bulk_common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use bulk_common::{env, temp_path};
+use bulk_common::{env, gandish, temp_path};
 use gandish::sandbox::ClockMode;
-
-fn gandish(url: &str, key: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_gandish"));
-    c.args(["--no-config", "--url", url])
-        .args(args)
-        .env("GANDI_API_KEY", key)
-        .env_remove("GANDI_URL")
-        .env_remove("GANDISH_ENV")
-        .stdin(Stdio::null());
-    c
-}
 
 #[test]
 fn a_run_killed_halfway_and_rerun_renews_each_instance_once() {

@@ -2,19 +2,8 @@
 
 mod bulk_common;
 
-use bulk_common::{env, temp_path};
-use rhai::{Dynamic, Map};
-
-fn int(m: &Map, k: &str) -> i64 {
-    m.get(k).unwrap_or_else(|| panic!("no {k} in {m:?}")).as_int().unwrap()
-}
-
-fn renew(rt: &gandish::Runtime, opts: &str) -> Map {
-    let v: Dynamic = rt
-        .eval(&format!(r#"import "std/renew" as renew; renew::main({opts})"#))
-        .unwrap_or_else(|e| panic!("renew failed: {e}"));
-    v.try_cast::<Map>().expect("a report map")
-}
+use bulk_common::{env, int, renew, temp_path};
+use rhai::Map;
 
 #[test]
 fn renews_every_due_instance_exactly_once_under_faults_and_a_rerun_renews_nothing() {

@@ -55,6 +55,10 @@ pub struct SandboxArgs {
     /// Refuse a change while another operation on the instance is pending (fault 537567).
     #[arg(long)]
     pub strict: bool,
+    /// Accept but ignore this operation.list filter key (repeatable; e.g. `step`), to check a
+    /// client against a server that does not apply it.
+    #[arg(long, value_name = "KEY")]
+    pub ignore_op_filter: Vec<String>,
 }
 
 fn parse_dataset(s: &str) -> Result<Dataset, String> {
@@ -79,6 +83,7 @@ impl SandboxArgs {
             allow_s_plus: self.allow_s_plus,
             extended_fields: self.extended_fields,
             strict: self.strict,
+            ignored_op_filters: self.ignore_op_filter.clone(),
             ..SandboxConfig::default()
         }
     }

@@ -325,6 +325,9 @@ pub fn runtime(settings: &Settings) -> Result<Runtime, CliError> {
         .key(settings.key.clone().unwrap_or_default())
         .client_config(settings.client_config())
         .dry_run(settings.dry_run);
+    if let Some(dir) = crate::script::default_journal_dir() {
+        b = b.journal_dir(dir);
+    }
     let progress = settings.progress.clone();
     b = b.on_print(move |line| progress.println_stdout(line));
     if settings.trace {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::xmlrpc::client::Error as ClientError;
 use crate::xmlrpc::{Client, ClientConfig, DecodeError, Fault, Struct, Value};
@@ -12,6 +12,7 @@ use super::fault::ApiFault;
 use super::key::{ApiKey, REDACTED};
 use super::params::{CreateParams, RenewParams, UpdateParams, VhostCreateParams, redact_passwords};
 use super::throttle::Throttle;
+use super::tracker::Tracker;
 use super::types::{
     ApiRecord, Datacenter, DnsEntries, DryRunError, Instance, InstanceInfo, OpStep, Operation, PaasType,
     Snapshot, SnapshotProfile, Version, Vhost,
@@ -76,7 +77,7 @@ pub struct WaitOptions<'a> {
     pub timeout: Duration,
     /// Pause between polling rounds. Default 1 s.
     pub poll_interval: Duration,
-    /// Called with each operation after each `operation.info`.
+    /// Called with each operation (as last read) after each tick.
     pub progress: Option<&'a dyn Fn(&Operation)>,
     /// Checked between polls (at least every 50 ms while pausing); returning `true` stops the
     /// wait with [`GandiError::WaitCancelled`].
@@ -150,6 +151,29 @@ pub struct Gandi {
     key: ApiKey,
     hook: Option<CallHook>,
     throttle: Option<Arc<Throttle>>,
+    /// What the replies' `Date` headers said of the server's clock (shared by clones).
+    skew: Arc<ServerSkew>,
+}
+
+/// The server's clock minus ours, in seconds, as the last reply with a `Date` header showed.
+#[derive(Debug, Default)]
+struct ServerSkew {
+    known: std::sync::atomic::AtomicBool,
+    seconds: std::sync::atomic::AtomicI64,
+}
+
+impl ServerSkew {
+    fn note(&self, server: SystemTime) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let signed = |t: SystemTime| match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_secs_f64(),
+            Err(e) => -e.duration().as_secs_f64(),
+        };
+        // The header has whole seconds and was written up to a second before we read it.
+        let skew = (signed(server) + 0.5 - signed(SystemTime::now())).round() as i64;
+        self.seconds.store(skew, Relaxed);
+        self.known.store(true, Relaxed);
+    }
 }
 
 impl fmt::Debug for Gandi {
@@ -177,12 +201,12 @@ impl Gandi {
     /// nothing is sent.
     pub fn new(url: &str, key: impl Into<ApiKey>, config: ClientConfig) -> Result<Gandi, GandiError> {
         let client = Client::new(url, config).map_err(GandiError::Setup)?;
-        Ok(Gandi { client, key: key.into(), hook: None, throttle: None })
+        Ok(Gandi::with_client(client, key))
     }
 
     /// A client over an existing XML-RPC client (sharing its connection pool).
     pub fn with_client(client: Client, key: impl Into<ApiKey>) -> Gandi {
-        Gandi { client, key: key.into(), hook: None, throttle: None }
+        Gandi { client, key: key.into(), hook: None, throttle: None, skew: Arc::default() }
     }
 
     /// Paces and retries every call through `throttle` (see [`Throttle`]): rate limit, resends
@@ -229,6 +253,21 @@ impl Gandi {
         &self.key
     }
 
+    /// The server's time now, as far as this client knows it: our clock corrected by what the
+    /// last reply's HTTP `Date` header said (to the second), or our clock alone before any
+    /// reply carried one. Time windows the server compares (`>date_created`) use this, so
+    /// they hold even when the two clocks disagree.
+    pub fn server_now(&self) -> SystemTime {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = SystemTime::now();
+        if !self.skew.known.load(Relaxed) {
+            return now;
+        }
+        let skew = self.skew.seconds.load(Relaxed);
+        let shift = Duration::from_secs(skew.unsigned_abs());
+        if skew >= 0 { now + shift } else { now - shift }
+    }
+
     // ---------------------------------------------------------------- raw layer
 
     /// Calls `method` with the key prepended to `params`, and returns the answer as sent.
@@ -262,6 +301,9 @@ impl Gandi {
     /// One call with the full params (key first), logged to the hook.
     fn send(&self, method: &str, full: &[Value]) -> Result<Value, GandiError> {
         let (result, stats) = self.client.call_with_stats(method, full);
+        if let Some(date) = stats.server_date {
+            self.skew.note(date);
+        }
         let result = result.map_err(|e| self.error(method, e));
         if let Some(hook) = &self.hook {
             let mut shown = full.to_vec();
@@ -676,16 +718,45 @@ impl Gandi {
 
     // ---------------------------------------------------------------- waiting
 
-    /// Polls `operation.info` for each of `op_ids` until every one is DONE, and returns them
-    /// (in the order given, duplicates once).
+    /// Follows `op_ids` with a [`Tracker`] (a few list calls per tick, however many they are)
+    /// until every one is DONE, and returns them (in the order given, duplicates once). Ticks
+    /// come at least `opts.poll_interval` apart, backing off to 30 s while nothing changes, and
+    /// sooner when an operation's `eta` says so. `opts.progress` hears every operation after
+    /// each tick.
     ///
     /// Fails with [`GandiError::OperationFailed`] as soon as one ends in ERROR, CANCEL,
     /// SUPPORT or an unknown step (naming its id, type and `last_error`), with
     /// [`GandiError::WaitTimeout`] when `opts.timeout` expires first, with
     /// [`GandiError::WaitCancelled`] when `opts.cancel` says so, and with the call's error if a
-    /// poll fails. Ops that are DONE from the start cost one poll each and no pause.
+    /// poll fails. The first tick reads each operation once (`operation.info`) to learn its
+    /// `date_created`; [`Gandi::wait_ops`] saves those reads.
     pub fn wait(&self, op_ids: &[i64], opts: &WaitOptions<'_>) -> Result<Vec<Operation>, GandiError> {
-        /// Transport failures in a row after which polling gives up.
+        let mut tracker = Tracker::new().with_min_delay(opts.poll_interval);
+        for id in op_ids {
+            tracker.track_id(*id);
+        }
+        self.wait_tracked(op_ids, tracker, opts)
+    }
+
+    /// [`Gandi::wait`] for operations as returned by the calls: their `date_created` lets the
+    /// first tick list them instead of reading each, and those already DONE cost nothing.
+    pub fn wait_ops(&self, ops: &[Operation], opts: &WaitOptions<'_>) -> Result<Vec<Operation>, GandiError> {
+        let mut tracker = Tracker::new().with_min_delay(opts.poll_interval);
+        for op in ops {
+            tracker.track(op.clone());
+        }
+        self.wait_tracked(&op_ids(ops), tracker, opts)
+    }
+
+    /// Ticks `tracker` until every one of `ids` is DONE, one fails, the timeout passes or
+    /// `opts.cancel` says stop.
+    fn wait_tracked(
+        &self,
+        op_ids: &[i64],
+        mut tracker: Tracker,
+        opts: &WaitOptions<'_>,
+    ) -> Result<Vec<Operation>, GandiError> {
+        /// Ticks failing in transport in a row after which waiting gives up.
         const MAX_POLL_ERRORS: u32 = 8;
         let start = Instant::now();
         let mut ids: Vec<i64> = Vec::with_capacity(op_ids.len());
@@ -694,32 +765,12 @@ impl Gandi {
                 ids.push(*id);
             }
         }
-        let mut latest: Vec<Option<Operation>> = vec![None; ids.len()];
+        let snapshot =
+            |t: &Tracker| -> Vec<Option<Operation>> { ids.iter().map(|id| t.get(*id).cloned()).collect() };
         let mut poll_errors = 0;
+        let mut first = true;
         loop {
-            for (i, id) in ids.iter().enumerate() {
-                if latest[i].as_ref().is_some_and(|o| o.step == OpStep::Done) {
-                    continue;
-                }
-                if opts.cancel.is_some_and(|c| c()) {
-                    return Err(GandiError::WaitCancelled { pending: pending(&ids, &latest) });
-                }
-                // Polling is a read: a transient failure (503, reset, timeout) is retried at the
-                // next poll, up to MAX_POLL_ERRORS failures in a row, within the wait timeout.
-                let op = match self.operation_info(*id) {
-                    Ok(op) => {
-                        poll_errors = 0;
-                        op
-                    }
-                    Err(e) if e.is_transport() && poll_errors + 1 < MAX_POLL_ERRORS => {
-                        poll_errors += 1;
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                if let Some(p) = opts.progress {
-                    p(&op);
-                }
+            for op in ids.iter().filter_map(|id| tracker.get(*id)) {
                 if op.step.is_failure() {
                     return Err(GandiError::OperationFailed {
                         id: op.id,
@@ -728,33 +779,48 @@ impl Gandi {
                         last_error: op.last_error.clone(),
                     });
                 }
-                latest[i] = Some(op);
             }
-            if latest.iter().all(|o| o.as_ref().is_some_and(|o| o.step == OpStep::Done)) {
-                return Ok(latest.into_iter().flatten().collect());
+            if tracker.pending() == 0 {
+                return Ok(snapshot(&tracker).into_iter().flatten().collect());
             }
-            let waited = start.elapsed();
-            if waited >= opts.timeout {
-                return Err(GandiError::WaitTimeout { waited, pending: pending(&ids, &latest) });
-            }
-            let pause = opts.poll_interval.min(opts.timeout - waited);
-            let until = Instant::now() + pause;
-            loop {
-                if opts.cancel.is_some_and(|c| c()) {
-                    return Err(GandiError::WaitCancelled { pending: pending(&ids, &latest) });
+            if !first {
+                let waited = start.elapsed();
+                if waited >= opts.timeout {
+                    return Err(GandiError::WaitTimeout {
+                        waited,
+                        pending: pending(&ids, &snapshot(&tracker)),
+                    });
                 }
-                let now = Instant::now();
-                if now >= until {
-                    break;
+                let until = Instant::now() + tracker.next_delay().min(opts.timeout - waited);
+                loop {
+                    if opts.cancel.is_some_and(|c| c()) {
+                        return Err(GandiError::WaitCancelled {
+                            pending: pending(&ids, &snapshot(&tracker)),
+                        });
+                    }
+                    let now = Instant::now();
+                    if now >= until {
+                        break;
+                    }
+                    std::thread::sleep((until - now).min(Duration::from_millis(50)));
                 }
-                std::thread::sleep((until - now).min(Duration::from_millis(50)));
+            } else if opts.cancel.is_some_and(|c| c()) {
+                return Err(GandiError::WaitCancelled { pending: pending(&ids, &snapshot(&tracker)) });
+            }
+            first = false;
+            // A failed tick is a failed read: tried again at the next tick, up to
+            // MAX_POLL_ERRORS in a row, within the wait timeout.
+            match tracker.tick(self) {
+                Ok(_) => {
+                    poll_errors = 0;
+                    if let Some(p) = opts.progress {
+                        ids.iter().filter_map(|id| tracker.get(*id)).for_each(p);
+                    }
+                }
+                Err(e) if e.is_transport() && poll_errors + 1 < MAX_POLL_ERRORS => poll_errors += 1,
+                Err(e) => return Err(e),
             }
         }
-    }
-
-    /// [`Gandi::wait`] for operations as returned by the calls.
-    pub fn wait_ops(&self, ops: &[Operation], opts: &WaitOptions<'_>) -> Result<Vec<Operation>, GandiError> {
-        self.wait(&op_ids(ops), opts)
     }
 }
 

@@ -61,6 +61,7 @@ mod fault;
 mod key;
 pub mod params;
 pub mod throttle;
+pub mod tracker;
 pub mod types;
 
 pub use client::{
@@ -71,6 +72,7 @@ pub use fault::{ApiFault, Qualification};
 pub use key::{ApiKey, REDACTED};
 pub use params::{CreateParams, Password, RenewParams, UpdateParams, VhostCreateParams};
 pub use throttle::{RateLimiter, RetryPolicy, Throttle};
+pub use tracker::Tracker;
 pub use types::{
     ApiRecord, Datacenter, DatacenterRef, DnsEntries, DryRunError, GraphUrls, Instance, InstanceInfo, OpStep,
     Operation, Owner, PaasType, Server, Snapshot, SnapshotProfile, SnapshotSchedule, Version, Vhost,

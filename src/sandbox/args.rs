@@ -72,6 +72,14 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// Optional boolean argument `i` (absent or nil gives `None`; 0 and 1 are accepted).
+    pub fn opt_bool(&self, i: usize, name: &str) -> Result<Option<bool>, Fault> {
+        match self.params.get(i) {
+            None | Some(Value::Nil) => Ok(None),
+            Some(v) => as_bool(v).map(Some).ok_or_else(|| wrong_type(code::NOT_BOOL, name, "a boolean", v)),
+        }
+    }
+
     fn missing(&self, name: &str) -> Fault {
         fault(code::MISSING_ARG, format_args!("{}: missing argument '{name}'", self.method))
     }

@@ -92,6 +92,29 @@ pub fn fail_next(ctx: &mut Ctx, args: &Args) -> Result<Value, Fault> {
     Ok(Value::Bool(true))
 }
 
+/// `sandbox.stats(key[, reset])`: `{calls: {method: n}, peak_pending_ops, rate_limited}` since
+/// the start or the last reset: the calls received per method (the rejected ones and this one
+/// included), the most operations pending at one time, and the rate-limit faults given. With
+/// `reset` true the counters start again from zero after this answer.
+pub fn stats(ctx: &mut Ctx, args: &Args) -> Result<Value, Fault> {
+    use std::sync::atomic::Ordering::Relaxed;
+    args.arity(0, 1)?;
+    let reset = args.opt_bool(0, "reset")?.unwrap_or(false);
+    let s = ctx.stats;
+    let mut calls = s.calls.lock().unwrap_or_else(|e| e.into_inner());
+    let by_method: Struct = calls.iter().map(|(m, n)| (m.clone(), Value::Int(*n as i64))).collect();
+    let out = Struct::with_capacity(3)
+        .with("calls", by_method)
+        .with("peak_pending_ops", s.peak_pending.load(Relaxed) as i64)
+        .with("rate_limited", s.rate_limited.load(Relaxed) as i64);
+    if reset {
+        calls.clear();
+        s.peak_pending.store(operation::pending_count(ctx.st) as u64, Relaxed);
+        s.rate_limited.store(0, Relaxed);
+    }
+    Ok(Value::Struct(out))
+}
+
 /// `sandbox.reset(key)`: the configured dataset again, clock offset back to 0. Returns true.
 pub fn reset(ctx: &mut Ctx, args: &Args) -> Result<Value, Fault> {
     args.arity(0, 0)?;

@@ -88,6 +88,9 @@ pub struct SandboxConfig {
     pub strict: bool,
     /// The clock.
     pub clock: ClockMode,
+    /// `operation.list`/`count` filter keys accepted but ignored, to test clients against a
+    /// server that does not apply a filter (e.g. `step`).
+    pub ignored_op_filters: Vec<String>,
 }
 
 impl Default for SandboxConfig {
@@ -108,6 +111,7 @@ impl Default for SandboxConfig {
             extended_fields: false,
             strict: false,
             clock: ClockMode::System,
+            ignored_op_filters: Vec::new(),
         }
     }
 }
@@ -130,6 +134,7 @@ impl fmt::Debug for SandboxConfig {
             .field("extended_fields", &self.extended_fields)
             .field("strict", &self.strict)
             .field("clock", &self.clock)
+            .field("ignored_op_filters", &self.ignored_op_filters)
             .finish()
     }
 }
@@ -166,10 +171,39 @@ pub(crate) struct Ctx<'a> {
     now: i64,
     /// Set when the world changed (it is then saved).
     changed: bool,
+    /// What `sandbox.stats` reports.
+    stats: &'a Stats,
+}
+
+/// Counters for `sandbox.stats`: calls per method, the most operations pending at once, and
+/// rate-limit faults given. Not saved with the state.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    calls: Mutex<std::collections::BTreeMap<String, u64>>,
+    peak_pending: AtomicU64,
+    rate_limited: AtomicU64,
+}
+
+impl Stats {
+    fn count_call(&self, method: &str) {
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = calls.get_mut(method) {
+            *n += 1;
+            return;
+        }
+        // A flood of made-up method names must not grow this without bound.
+        let name = if calls.len() < 256 { method } else { "(other)" };
+        *calls.entry(name.to_string()).or_default() += 1;
+    }
+
+    /// Notes that `pending` operations are pending now.
+    pub(crate) fn saw_pending(&self, pending: usize) {
+        self.peak_pending.fetch_max(pending as u64, Ordering::Relaxed);
+    }
 }
 
 /// Every method the sandbox serves.
-pub const METHODS: [&str; 32] = [
+pub const METHODS: [&str; 33] = [
     "version.info",
     "paas.count",
     "paas.list",
@@ -202,6 +236,7 @@ pub const METHODS: [&str; 32] = [
     "sandbox.clock.advance",
     "sandbox.op.fail_next",
     "sandbox.reset",
+    "sandbox.stats",
 ];
 
 /// The simulator; serve it with [`start`] or call it as a [`Handler`].
@@ -218,6 +253,10 @@ pub struct Sandbox {
     save_lock: Mutex<()>,
     /// Encoded `paas.list` items of unchanged instances.
     list_cache: paas::ListCache,
+    stats: Stats,
+    /// The state's clock offset, kept here too so a reply's `Date` can state the sandbox's time
+    /// without taking the state lock again.
+    clock_offset: std::sync::atomic::AtomicI64,
 }
 
 impl fmt::Debug for Sandbox {
@@ -276,7 +315,10 @@ impl Sandbox {
             config.rate_limit,
             config.seed,
         );
+        let clock_offset = std::sync::atomic::AtomicI64::new(state.clock_offset);
         Ok(Sandbox {
+            clock_offset,
+            stats: Stats::default(),
             config,
             state: Mutex::new(state),
             inject,
@@ -300,7 +342,7 @@ impl Sandbox {
     pub fn state(&self) -> State {
         let mut st = self.lock();
         let now = self.config.clock.base_now() + st.clock_offset;
-        let mut ctx = Ctx { st: &mut st, cfg: &self.config, now, changed: false };
+        let mut ctx = Ctx { st: &mut st, cfg: &self.config, now, changed: false, stats: &self.stats };
         operation::advance(&mut ctx);
         if ctx.changed {
             // Not saved here; the next call's save covers it.
@@ -332,9 +374,10 @@ impl Sandbox {
         let (result, seen) = {
             let mut st = self.lock();
             let now = self.config.clock.base_now().saturating_add(st.clock_offset);
-            let mut ctx = Ctx { st: &mut st, cfg: &self.config, now, changed: false };
+            let mut ctx = Ctx { st: &mut st, cfg: &self.config, now, changed: false, stats: &self.stats };
             operation::advance(&mut ctx);
             let result = f(&mut ctx, &args);
+            self.clock_offset.store(ctx.st.clock_offset, Ordering::Relaxed);
             let seen = if ctx.changed {
                 self.generation.fetch_add(1, Ordering::AcqRel) + 1
             } else {
@@ -388,11 +431,16 @@ impl Sandbox {
     ) -> Result<R, Fault> {
         self.inject.delay();
         let key = params.first().and_then(Value::as_str).unwrap_or("");
-        self.inject.admit(key)?;
+        if let Err(limited) = self.inject.admit(key) {
+            self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+            return Err(limited);
+        }
         let result = f();
         if self.inject.lose_reply() {
             ctx.drop_reply();
         }
+        let now = self.config.clock.base_now().saturating_add(self.clock_offset.load(Ordering::Relaxed));
+        ctx.set_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.max(0) as u64));
         result
     }
 }
@@ -431,12 +479,14 @@ fn route(ctx: &mut Ctx, method: &str, a: &Args) -> Result<Value, Fault> {
         "sandbox.clock.advance" => control::advance(ctx, a),
         "sandbox.op.fail_next" => control::fail_next(ctx, a),
         "sandbox.reset" => control::reset(ctx, a),
+        "sandbox.stats" => control::stats(ctx, a),
         other => Err(fault::unknown_method(other)),
     }
 }
 
 impl Handler for Sandbox {
     fn call(&self, ctx: &mut CallContext, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
+        self.stats.count_call(method);
         self.injected(ctx, &params, || self.dispatch(method, &params))
     }
 
@@ -456,6 +506,7 @@ impl Handler for Sandbox {
             "paas.info" => false,
             _ => return None,
         };
+        self.stats.count_call(method);
         Some(self.injected(ctx, params, || {
             self.run(method, params, |c, a| {
                 if list { paas::list_into(c, a, &self.list_cache, out) } else { paas::info_into(c, a, out) }

@@ -84,7 +84,13 @@ pub fn start(ctx: &mut Ctx, paas_id: i64, label: &str, product: &str, specs: Vec
     }
     ctx.changed = true;
     advance(ctx);
+    ctx.stats.saw_pending(pending_count(ctx.st));
     ids
+}
+
+/// How many operations are pending (not yet ended). Call after [`advance`].
+pub fn pending_count(st: &State) -> usize {
+    st.ops.values().filter(|o| o.end.is_none()).count()
 }
 
 /// Applies, once each and in order, every pending op whose DONE time has come.
@@ -311,7 +317,25 @@ pub fn info(ctx: &mut Ctx, args: &Args) -> Result<Value, Fault> {
 /// `operation.list(key[, opts])` and `operation.count(key[, opts])`.
 pub fn list(ctx: &mut Ctx, args: &Args, count: bool) -> Result<Value, Fault> {
     args.arity(0, 1)?;
-    let opts = filter::parse(args.opt_struct(0, "options")?, &FIELDS, &[])?;
+    let given = args.opt_struct(0, "options")?;
+    let kept;
+    let given = match given {
+        Some(o) if !ctx.cfg.ignored_op_filters.is_empty() => {
+            // A server that does not apply these filters: checked as usual, then dropped.
+            filter::parse(Some(o), &FIELDS, &[])?;
+            kept = o
+                .iter()
+                .filter(|(k, _)| {
+                    let field = k.trim_start_matches(['<', '>', '~']);
+                    !ctx.cfg.ignored_op_filters.iter().any(|f| f == field)
+                })
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<Struct>();
+            Some(&kept)
+        }
+        other => other,
+    };
+    let opts = filter::parse(given, &FIELDS, &[])?;
     let items: Vec<Value> = ctx.st.ops.values().map(|o| view(ctx.st, o, ctx.now)).collect();
     if count {
         return Ok(Value::Int(opts.count(items.iter(), &lookup)));

@@ -47,6 +47,8 @@ pub(crate) struct Host {
     /// The exit status a script asked for (`set_exit_code`).
     pub(crate) exit_code: Mutex<Option<i32>>,
     pub(crate) confirm: RwLock<Option<ConfirmHook>>,
+    /// Where `bulk::default_journal` puts journals (none: it returns `()`).
+    pub(crate) journal_dir: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -73,5 +73,6 @@ pub use plan::PlanEntry;
 pub use resolver::ModuleCache;
 pub use runtime::{
     BuildError, BulkHook, CallHook, DebugHook, PrintHook, Runtime, RuntimeBuilder, WaitEvent, WaitHook,
+    default_journal_dir,
 };
 pub use zone::{Zone, ZoneError};

@@ -76,6 +76,7 @@ pub struct RuntimeBuilder {
     wait_timeout: Duration,
     poll_interval: Duration,
     base_dir: Option<PathBuf>,
+    journal_dir: Option<PathBuf>,
     confirm: Option<ConfirmHook>,
     pacing: Pacing,
 }
@@ -101,6 +102,7 @@ impl fmt::Debug for RuntimeBuilder {
             .field("wait_timeout", &self.wait_timeout)
             .field("poll_interval", &self.poll_interval)
             .field("base_dir", &self.base_dir)
+            .field("journal_dir", &self.journal_dir)
             .field("rate_limit", &self.pacing.rate)
             .field("retry", &self.pacing.policy)
             .field("confirm", &self.confirm.is_some())
@@ -214,6 +216,16 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The folder where bulk scripts keep their journals by default
+    /// (`bulk::default_journal(name)` is `DIR/NAME.journal`). Default: none, so an embedded
+    /// runtime writes no file unless its host asks: `bulk::default_journal` is then `()` and a
+    /// bulk script must be given a journal or told `journal=false`. The CLI sets
+    /// [`default_journal_dir`](super::default_journal_dir).
+    pub fn journal_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.journal_dir = Some(dir.into());
+        self
+    }
+
     /// The most API calls per second, from every script of this runtime together (`None`: no
     /// limit). Without this setting calls are not limited, except during `bulk::run`, which
     /// uses Gandi's default ([`DEFAULT_RATE`](crate::gandi::throttle::DEFAULT_RATE)) unless
@@ -286,6 +298,7 @@ impl RuntimeBuilder {
             on_bulk: self.pacing.on_bulk,
             exit_code: Mutex::new(None),
             confirm: RwLock::new(self.confirm),
+            journal_dir: self.journal_dir,
         });
 
         let mut engine = Engine::new();
@@ -386,6 +399,7 @@ impl Runtime {
             wait_timeout: Duration::from_secs(600),
             poll_interval: Duration::from_secs(1),
             base_dir: None,
+            journal_dir: None,
             pacing: Pacing::default(),
             confirm: None,
         }
@@ -590,6 +604,15 @@ impl Runtime {
     ) -> Result<T, Error> {
         self.guarded(scope, |scope| self.engine.call_fn::<T>(scope, ast, name, args))
     }
+}
+
+/// The CLI's journal folder: `$GANDISH_STATE_DIR`, else `$XDG_STATE_HOME/gandish`, else
+/// `~/.local/state/gandish`; `None` when none of the variables is set.
+pub fn default_journal_dir() -> Option<PathBuf> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("GANDISH_STATE_DIR")
+        .or_else(|| env("XDG_STATE_HOME").map(|d| d.join("gandish")))
+        .or_else(|| env("HOME").map(|d| d.join(".local/state/gandish")))
 }
 
 #[cfg(test)]

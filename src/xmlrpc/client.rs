@@ -288,6 +288,8 @@ pub struct CallStats {
     pub status: Option<u16>,
     /// Wall time from encoding to the decoded reply (or the error).
     pub duration: Duration,
+    /// The server's clock as its `Date` header stated it, if a response carried one.
+    pub server_date: Option<std::time::SystemTime>,
 }
 
 /// A blocking XML-RPC client bound to one server URL.
@@ -380,6 +382,11 @@ impl Client {
             .map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
         stats.status = Some(status);
+        stats.server_date = response
+            .headers()
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .and_then(super::http::parse_http_date);
         let is_xml = response.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| {
             let ct = ct.trim().to_ascii_lowercase();
             ct.starts_with("text/xml") || ct.starts_with("application/xml")

@@ -622,6 +622,27 @@ pub(crate) fn http_date(t: SystemTime) -> String {
     )
 }
 
+/// The time an HTTP-date in the preferred form (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110
+/// §5.6.7) states; `None` for anything else (the obsolete forms are not worth a guess).
+pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let rest = text.trim().split_once(", ")?.1;
+    let mut parts = rest.split(' ');
+    let day: u8 = parts.next()?.parse().ok()?;
+    let name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == name)? as u8 + 1;
+    let year: u16 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u8>().ok());
+    let (hour, minute, second) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next() != Some("GMT") || parts.next().is_some() || hms.next().is_some() {
+        return None;
+    }
+    let dt = DateTime::new(year, month, day, hour, minute, second).ok()?;
+    let secs = u64::try_from(dt.naive_timestamp()).ok()?;
+    Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
 /// Appends `n` in decimal.
 fn push_decimal(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(super::encode::decimal_digits(n, &mut [0u8; 20]));
@@ -654,6 +675,8 @@ pub(crate) struct Response<'a> {
     pub keep_alive: bool,
     /// The request's version (a kept-alive HTTP/1.0 connection is announced as such).
     pub version: Version,
+    /// The time the `Date` header states (`None`: now).
+    pub date: Option<SystemTime>,
 }
 
 impl Response<'_> {
@@ -666,7 +689,7 @@ impl Response<'_> {
         out.push(b' ');
         out.extend_from_slice(reason(self.status).as_bytes());
         out.extend_from_slice(b"\r\nServer: gandish\r\nDate: ");
-        push_http_date(&mut out, SystemTime::now());
+        push_http_date(&mut out, self.date.unwrap_or_else(SystemTime::now));
         out.extend_from_slice(b"\r\nContent-Length: ");
         push_decimal(&mut out, self.body.len() as u64);
         out.extend_from_slice(b"\r\n");
@@ -800,6 +823,24 @@ mod tests {
         assert_eq!(p("/RPC2?x=1"), "/RPC2");
         assert_eq!(p("http://example.com/xmlrpc/"), "/xmlrpc/");
         assert_eq!(p("http://example.com"), "/");
+    }
+
+    #[test]
+    fn http_dates_read_back() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_123);
+        assert_eq!(parse_http_date(&http_date(t)), Some(t));
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777))
+        );
+        for bad in [
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun, 31 Feb 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -91,7 +91,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::decode::{DecodeError, Limits, MethodCall, decode_call_with, gunzip_capped};
 use super::encode::{
@@ -121,12 +121,13 @@ pub fn about_to_block() {
 pub struct CallContext {
     peer: SocketAddr,
     drop_reply: bool,
+    date: Option<SystemTime>,
 }
 
 impl CallContext {
     /// A context for a call from `peer` (servers create these; handlers and tests may too).
     pub fn new(peer: SocketAddr) -> Self {
-        CallContext { peer, drop_reply: false }
+        CallContext { peer, drop_reply: false, date: None }
     }
 
     /// The client's address.
@@ -143,6 +144,18 @@ impl CallContext {
     /// Whether [`CallContext::drop_reply`] was asked for.
     pub fn reply_dropped(&self) -> bool {
         self.drop_reply
+    }
+
+    /// Sets the time the reply's HTTP `Date` header states: a handler with its own clock (the
+    /// sandbox, whose clock tests move forward) tells clients its time, as a real server's
+    /// `Date` tells its clock.
+    pub fn set_date(&mut self, date: SystemTime) {
+        self.date = Some(date);
+    }
+
+    /// The time set with [`CallContext::set_date`], if any.
+    pub fn date(&self) -> Option<SystemTime> {
+        self.date
     }
 }
 
@@ -882,6 +895,7 @@ fn write_error<W: Wire + ?Sized>(
         body: body.as_bytes(),
         keep_alive: false,
         version: Version::Http11,
+        date: None,
     };
     response.write_to(stream)
 }
@@ -956,7 +970,7 @@ fn handle_request<W: Wire + ?Sized>(
             let status = if (200..=599).contains(&status) { status } else { 500 };
             if expect_continue {
                 // The client waits for our go-ahead; answer now and close.
-                return match reply(conn, head, status, &[], b"", false) {
+                return match reply(conn, head, status, &[], b"", false, None) {
                     Ok(()) => Next::Linger,
                     Err(_) => Next::Close,
                 };
@@ -965,7 +979,7 @@ fn handle_request<W: Wire + ?Sized>(
                 return Next::Close;
             }
             let keep = keep_alive();
-            return match reply(conn, head, status, &[], b"", keep) {
+            return match reply(conn, head, status, &[], b"", keep, None) {
                 Ok(()) if keep => Next::KeepAlive,
                 _ => Next::Close,
             };
@@ -1021,12 +1035,13 @@ fn handle_request<W: Wire + ?Sized>(
         && let Some(gz) = gzipper.gzip(xml_out)
     {
         let headers = [("Content-Type", "text/xml"), ("Content-Encoding", "gzip")];
-        return close_after(reply(conn, head, 200, &headers, gz, keep), keep);
+        return close_after(reply(conn, head, 200, &headers, gz, keep, ctx.date()), keep);
     }
-    close_after(reply(conn, head, 200, &[("Content-Type", "text/xml")], xml_out, keep), keep)
+    close_after(reply(conn, head, 200, &[("Content-Type", "text/xml")], xml_out, keep, ctx.date()), keep)
 }
 
-/// Writes a response in the request's version.
+/// Writes a response in the request's version, with the `Date` a handler asked for
+/// ([`CallContext::set_date`]; `None`: now).
 fn reply<W: Wire + ?Sized>(
     conn: &Conn<'_, W>,
     head: &RequestHead,
@@ -1034,8 +1049,9 @@ fn reply<W: Wire + ?Sized>(
     headers: &[(&str, &str)],
     body: &[u8],
     keep_alive: bool,
+    date: Option<SystemTime>,
 ) -> std::io::Result<()> {
-    Response { status, headers, body, keep_alive, version: head.version }.write_to(conn.stream())
+    Response { status, headers, body, keep_alive, version: head.version, date }.write_to(conn.stream())
 }
 
 /// Writes a `text/plain` error after the body was read (so the connection may stay open).
@@ -1046,7 +1062,7 @@ fn plain<W: Wire + ?Sized>(
     msg: &str,
     keep: bool,
 ) -> std::io::Result<()> {
-    reply(conn, head, status, &[("Content-Type", "text/plain; charset=utf-8")], msg.as_bytes(), keep)
+    reply(conn, head, status, &[("Content-Type", "text/plain; charset=utf-8")], msg.as_bytes(), keep, None)
 }
 
 /// The gzip header the server writes: no name or time, "fastest" compression, unknown OS (what

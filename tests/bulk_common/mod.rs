@@ -146,3 +146,29 @@ pub fn temp_path(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(format!("{name}.journal"))
 }
+
+/// `gandish --no-config --url URL ARGS…` with the key in the environment, no other endpoint
+/// settings, and stdin closed.
+pub fn gandish(url: &str, key: &str, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_gandish"));
+    c.args(["--no-config", "--url", url])
+        .args(args)
+        .env("GANDI_API_KEY", key)
+        .env_remove("GANDI_URL")
+        .env_remove("GANDISH_ENV")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+/// The integer `k` of a report map.
+pub fn int(m: &rhai::Map, k: &str) -> i64 {
+    m.get(k).unwrap_or_else(|| panic!("no {k} in {m:?}")).as_int().unwrap()
+}
+
+/// `std/renew`'s report for the options map `opts` (Rhai source).
+pub fn renew(rt: &Runtime, opts: &str) -> rhai::Map {
+    let v: rhai::Dynamic = rt
+        .eval(&format!(r#"import "std/renew" as renew; renew::main({opts})"#))
+        .unwrap_or_else(|e| panic!("renew failed: {e}"));
+    v.try_cast::<rhai::Map>().expect("a report map")
+}

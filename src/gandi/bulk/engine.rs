@@ -1,8 +1,19 @@
-//! [`run`]: the workers, and what each does with one task.
+//! [`run`]: submitters that send the changes, and one tracker that follows their operations.
+//!
+//! Submitting is decoupled from completing. `workers` threads take the tasks in order and do,
+//! for each, what may send: read the baseline if the plan gave none, reconcile a key an earlier
+//! run left open, then send (journalled before, reconciled after an ambiguous reply). A task
+//! whose operations are pending is handed to the tracker, and its submitter moves on to the
+//! next task, so the pace is the rate limit's, not workers ÷ operation time.
+//!
+//! The calling thread runs the [`Tracker`]: each tick learns the state of every pending
+//! operation with a few `operation.list` calls. While tasks remain to be sent, ticks spend at
+//! most [`POLL_SHARE`] of the rate limit, so polling never crowds out the sends. Verification
+//! then reads the instances back with paged `paas.list` calls.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::xmlrpc::{Struct, Value};
@@ -10,15 +21,24 @@ use crate::xmlrpc::{Struct, Value};
 use super::super::Gandi;
 use super::super::error::GandiError;
 use super::super::throttle::{RetryPolicy, Throttle, is_rate_limited};
+use super::super::tracker::Tracker;
 use super::super::types::{ApiRecord, OpStep, Operation};
 use super::journal::History;
 use super::reconcile::{Found, Mode, reconcile};
 use super::{BulkError, Event, ItemResult, Options, Outcome, Task};
 
-/// How many times in all [`Shared::patient_read`] runs a read that fails in transport.
+/// How many times in all [`Shared::patient_read`] runs a read that fails in transport, and how
+/// many ticks in a row may fail before the tasks waiting on them fail.
 const READ_TRIES: u32 = 4;
 
-/// Runs `tasks` on `opts.workers` threads; returns one result per task, in order.
+/// The most of the rate limit that polling may use while tasks remain to be sent.
+pub const POLL_SHARE: f64 = 0.05;
+
+/// Up to this many tasks are verified with one `paas.info` each; more with paged `paas.list`.
+const VERIFY_BY_INFO: usize = 3;
+
+/// Runs `tasks`, sending on `opts.workers` threads and following their operations with one
+/// tracker; returns one result per task, in order.
 ///
 /// Fails before sending anything when two tasks repeat the same instance and action, when a
 /// setting is out of range, or when the newest operation id (the first mark, see
@@ -54,6 +74,7 @@ pub fn run(gandi: &Gandi, tasks: &[Task], opts: &Options<'_>) -> Result<Vec<Item
         p(&Event::Started { label: &opts.label, total: tasks.len() });
     }
     let mark = if tasks.is_empty() { 0 } else { newest_op(&gandi).map_err(BulkError::Mark)? };
+    let workers = opts.workers.min(tasks.len()).max(1);
     let shared = Shared {
         gandi: &gandi,
         opts,
@@ -62,14 +83,28 @@ pub fn run(gandi: &Gandi, tasks: &[Task], opts: &Options<'_>) -> Result<Vec<Item
         done: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
         results: Mutex::new(vec![None; tasks.len()]),
+        handoff: Mutex::new(Handoff { waiting: Vec::new(), senders: workers }),
+        wake: Condvar::new(),
         tasks,
     };
-    let workers = opts.workers.min(tasks.len()).max(1);
+    let mut to_verify = Vec::new();
     std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| shared.work());
+            s.spawn(|| {
+                shared.submit();
+                shared.handoff().senders -= 1;
+                shared.wake.notify_all();
+            });
         }
+        to_verify = shared.track();
     });
+    if opts.verify {
+        shared.verify(to_verify);
+    } else {
+        for w in to_verify {
+            shared.finish(w.result);
+        }
+    }
     let results: Vec<ItemResult> = shared
         .results
         .into_inner()
@@ -126,6 +161,12 @@ fn cancelled(i: usize, t: &Task) -> ItemResult {
     r
 }
 
+fn fail(mut r: ItemResult, error: String) -> ItemResult {
+    r.outcome = Outcome::Failed;
+    r.error = Some(error);
+    r
+}
+
 struct Shared<'a> {
     gandi: &'a Gandi,
     opts: &'a Options<'a>,
@@ -136,14 +177,34 @@ struct Shared<'a> {
     done: AtomicUsize,
     failed: AtomicUsize,
     results: Mutex<Vec<Option<ItemResult>>>,
+    /// Sent tasks on their way from the submitters to the tracker.
+    handoff: Mutex<Handoff>,
+    /// Tells the tracker that work was handed off or a submitter finished.
+    wake: Condvar,
 }
 
-/// Why waiting for a change's operations did not end with all of them DONE.
-enum Waited {
-    /// One ended in ERROR, CANCEL or SUPPORT.
-    OpFailed(String),
-    /// Still pending (timeout, cancel) or could not be polled.
-    Unfinished(String),
+struct Handoff {
+    waiting: Vec<Waiting>,
+    /// Submitters still running.
+    senders: usize,
+}
+
+/// A task whose change was sent (or found applied), waiting for its operations.
+struct Waiting {
+    result: ItemResult,
+    /// The task, with its baseline.
+    task: Task,
+    key: String,
+    ops: Vec<Operation>,
+    since: Instant,
+}
+
+/// Where a task stands once its submitter is done with it.
+enum Submitted {
+    /// Applied; its operations may still be pending.
+    Waiting(Waiting),
+    /// Its final result (failed, or nothing to wait for).
+    Ended(ItemResult),
 }
 
 /// How a task's attempt to send went.
@@ -157,29 +218,40 @@ impl Shared<'_> {
         self.opts.cancel.is_some_and(|c| c())
     }
 
-    fn work(&self) {
+    fn handoff(&self) -> MutexGuard<'_, Handoff> {
+        self.handoff.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a task's final result and reports it.
+    fn finish(&self, r: ItemResult) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let failed = self.failed.load(Ordering::Relaxed) + usize::from(r.outcome.is_failure());
+        if r.outcome.is_failure() {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(p) = self.opts.progress {
+            p(&Event::Item { label: &self.opts.label, result: &r, done, failed, total: self.tasks.len() });
+        }
+        let i = r.index;
+        self.results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+    }
+
+    /// A submitter: takes tasks in order until none is left or the run is cancelled.
+    fn submit(&self) {
         loop {
             if self.cancelled() {
                 return;
             }
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(task) = self.tasks.get(i) else { return };
-            let r = self.one(i, task);
-            let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-            let failed = self.failed.load(Ordering::Relaxed) + usize::from(r.outcome.is_failure());
-            if r.outcome.is_failure() {
-                self.failed.fetch_add(1, Ordering::Relaxed);
+            match self.send_one(i, task) {
+                Submitted::Waiting(w) if !self.opts.wait => self.finish(w.result),
+                Submitted::Waiting(w) => {
+                    self.handoff().waiting.push(w);
+                    self.wake.notify_all();
+                }
+                Submitted::Ended(r) => self.finish(r),
             }
-            if let Some(p) = self.opts.progress {
-                p(&Event::Item {
-                    label: &self.opts.label,
-                    result: &r,
-                    done,
-                    failed,
-                    total: self.tasks.len(),
-                });
-            }
-            self.results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
         }
     }
 
@@ -193,29 +265,27 @@ impl Shared<'_> {
         shared_key(self.gandi, &task.key())
     }
 
-    /// Everything for one task: baseline, recovery, send (with reconciliation), wait, verify.
-    fn one(&self, i: usize, task: &Task) -> ItemResult {
+    /// What may send, for one task: baseline, recovery, send (with reconciliation).
+    fn send_one(&self, i: usize, task: &Task) -> Submitted {
         // The baseline, when the plan did not give one.
-        let owned;
         let task = if task.before.is_none() {
-            match self.gandi.paas_info(task.paas_id) {
-                Ok(info) => {
-                    owned = task.clone().with_before(info.to_value().into_struct().unwrap_or_default());
-                    &owned
-                }
+            match self.patient_read(|| self.gandi.paas_info(task.paas_id)) {
+                Ok(info) => task.clone().with_before(info.to_value().into_struct().unwrap_or_default()),
                 Err(e) => {
-                    return self
-                        .fail(result(i, task, Outcome::Failed), format!("cannot read the instance: {e}"));
+                    return Submitted::Ended(fail(
+                        result(i, task, Outcome::Failed),
+                        format!("cannot read the instance: {e}"),
+                    ));
                 }
             }
         } else {
-            task
+            task.clone()
         };
-        let mut r = result(i, task, Outcome::Applied);
-        let key = self.journal_key(task);
+        let mut r = result(i, &task, Outcome::Applied);
+        let key = self.journal_key(&task);
 
         // An earlier run left this key open: learn what happened before sending anything.
-        let mut ops = None;
+        let mut recovered = None;
         if let Some(j) = self.opts.journal
             && let Some(h) = j.history(&key)
         {
@@ -223,7 +293,7 @@ impl Shared<'_> {
                 History::Unresolved { mark } | History::Applied { mark, .. } => *mark,
             };
             r.reconciled += 1;
-            match self.patient_read(|| reconcile(self.gandi, task, mark, Mode::Recovery)) {
+            match self.patient_read(|| reconcile(self.gandi, &task, mark, Mode::Recovery)) {
                 Ok(Found::Applied(found)) => {
                     self.saw(&found);
                     r.outcome = Outcome::AlreadyApplied;
@@ -236,72 +306,244 @@ impl Shared<'_> {
                         found.iter().map(|o| o.id).collect()
                     };
                     if let Err(e) = j.applied(&key, mark, &ids) {
-                        return self.fail(r, e.to_string());
+                        return Submitted::Ended(fail(r, e.to_string()));
                     }
-                    ops = Some(found);
+                    r.ops = ids;
+                    recovered = Some(found);
                 }
                 Ok(Found::NotApplied) => {
                     if let Err(e) = j.resolved(&key, "not applied (found on recovery)") {
-                        return self.fail(r, e.to_string());
+                        return Submitted::Ended(fail(r, e.to_string()));
                     }
                 }
                 Ok(Found::Gone) => {
-                    return self.fail(r, format!("instance {} no longer exists", task.paas_id));
+                    return Submitted::Ended(fail(r, format!("instance {} no longer exists", task.paas_id)));
                 }
-                Ok(Found::OpFailed(op)) => return self.fail(r, op_failure(&op)),
+                Ok(Found::OpFailed(op)) => return Submitted::Ended(fail(r, op_failure(&op))),
                 Err(e) => {
-                    return self.fail(
+                    return Submitted::Ended(fail(
                         r,
                         format!("an earlier run may have applied this; checking failed ({e}); nothing sent"),
-                    );
+                    ));
                 }
             }
         }
 
-        let ops = match ops {
+        let ops = match recovered {
             Some(ops) => ops,
-            None => match self.send(task, &key, &mut r) {
-                Sent::Applied(ops) => ops,
-                Sent::Failed(e) => return self.fail(r, e),
+            None => match self.send(&task, &key, &mut r) {
+                Sent::Applied(ops) => {
+                    r.ops = ops.iter().map(|o| o.id).collect();
+                    ops
+                }
+                Sent::Failed(e) => return Submitted::Ended(fail(r, e)),
             },
         };
-        r.ops = ops.iter().map(|o| o.id).collect();
-        if !self.opts.wait {
-            return r;
-        }
-        match self.wait(&ops) {
-            Ok(()) => {}
-            Err(Waited::OpFailed(e)) => {
-                // It ended badly: nothing left to recover; a rerun may try again.
-                if let Some(j) = self.opts.journal {
-                    let _ = j.resolved(&key, &e);
-                }
-                return self.fail(r, e);
+        if let Some(op) = ops.iter().find(|o| o.step.is_failure()) {
+            let e = op_failure(op);
+            if let Some(j) = self.opts.journal {
+                let _ = j.resolved(&key, &e);
             }
-            Err(Waited::Unfinished(e)) => return self.fail(r, e),
+            return Submitted::Ended(fail(r, e));
         }
-        if self.opts.verify {
-            match self.patient_read(|| self.gandi.paas_info(task.paas_id)) {
-                Ok(info) => {
-                    // A relative change done by an earlier run cannot be checked against the
-                    // target this run computed from the grown instance.
-                    let relative_earlier = r.outcome == Outcome::AlreadyApplied && task.request.is_some();
-                    let wrong = if relative_earlier { vec![] } else { task.mismatches(&info) };
-                    r.after = info.to_value().into_struct().ok();
-                    if !wrong.is_empty() {
-                        return self.fail(r, format!("not at the target afterwards: {}", wrong.join("; ")));
-                    }
-                }
-                Err(e) => return self.fail(r, format!("applied, but re-reading the instance failed: {e}")),
-            }
-        }
-        r
+        Submitted::Waiting(Waiting { result: r, task, key, ops, since: Instant::now() })
     }
 
-    fn fail(&self, mut r: ItemResult, error: String) -> ItemResult {
-        r.outcome = Outcome::Failed;
-        r.error = Some(error);
-        r
+    /// The tracker (on the calling thread): follows the operations of every task handed off
+    /// until each is DONE, failed or timed out. Returns the tasks whose operations all ended
+    /// DONE, for verification.
+    fn track(&self) -> Vec<Waiting> {
+        let rate = self.gandi.throttle().and_then(|t| t.limiter.rate());
+        let mut tracker = Tracker::new().with_min_delay(self.opts.poll_interval);
+        let mut waiting: BTreeMap<usize, Waiting> = BTreeMap::new();
+        let mut ready = Vec::new();
+        let mut failed_ticks = 0;
+        let mut next_tick = Instant::now();
+        loop {
+            let (arrived, senders) = {
+                let mut h = self.handoff();
+                (std::mem::take(&mut h.waiting), h.senders)
+            };
+            for w in arrived {
+                for op in &w.ops {
+                    tracker.track(op.clone());
+                }
+                waiting.insert(w.result.index, w);
+            }
+            self.settle(&mut tracker, &mut waiting, &mut ready);
+            if self.cancelled() {
+                for (_, w) in std::mem::take(&mut waiting) {
+                    let pending: Vec<i64> =
+                        w.ops.iter().map(|o| o.id).filter(|id| !tracker.has_ended(*id)).collect();
+                    self.finish(fail(
+                        w.result,
+                        format!("cancelled while waiting for operations {pending:?} (applied)"),
+                    ));
+                }
+            }
+            if waiting.is_empty() {
+                if senders == 0 {
+                    return ready;
+                }
+                // Nothing to follow: sleep until a task is handed off or a submitter ends.
+                let h = self.handoff();
+                if h.waiting.is_empty() && h.senders > 0 {
+                    let _ = self.wake.wait_timeout(h, Duration::from_millis(50));
+                }
+                continue;
+            }
+            let now = Instant::now();
+            if now < next_tick {
+                let h = self.handoff();
+                let _ = self.wake.wait_timeout(h, (next_tick - now).min(Duration::from_millis(50)));
+                continue;
+            }
+            match tracker.tick(self.gandi) {
+                Ok(_) => failed_ticks = 0,
+                Err(e) if e.is_transport() && failed_ticks + 1 < READ_TRIES => failed_ticks += 1,
+                Err(e) => {
+                    for (_, w) in std::mem::take(&mut waiting) {
+                        for op in &w.ops {
+                            tracker.forget(op.id);
+                        }
+                        self.finish(fail(
+                            w.result,
+                            format!("applied, but polling its operations failed: {e}"),
+                        ));
+                    }
+                    failed_ticks = 0;
+                    continue;
+                }
+            }
+            self.settle(&mut tracker, &mut waiting, &mut ready);
+            // While tasks remain to be sent, polling keeps to its share of the rate limit.
+            let mut delay = tracker.next_delay();
+            if senders > 0
+                && let Some(rate) = rate
+            {
+                let share = f64::from(tracker.last_tick_calls().max(1)) / (POLL_SHARE * f64::from(rate));
+                delay = delay.max(Duration::from_secs_f64(share));
+            }
+            next_tick = Instant::now() + delay;
+        }
+    }
+
+    /// Ends the waiting tasks whose operations all ended, or that waited too long.
+    fn settle(
+        &self,
+        tracker: &mut Tracker,
+        waiting: &mut BTreeMap<usize, Waiting>,
+        ready: &mut Vec<Waiting>,
+    ) {
+        let settled: Vec<usize> = waiting
+            .iter()
+            .filter(|(_, w)| {
+                w.ops.iter().all(|o| tracker.has_ended(o.id) || o.step == OpStep::Done)
+                    || w.ops.iter().any(|o| tracker.get(o.id).is_some_and(|o| o.step.is_failure()))
+                    || w.since.elapsed() >= self.opts.wait_timeout
+            })
+            .map(|(i, _)| *i)
+            .collect();
+        for i in settled {
+            let Some(w) = waiting.remove(&i) else { continue };
+            let failed =
+                w.ops.iter().filter_map(|o| tracker.get(o.id)).find(|o| o.step.is_failure()).cloned();
+            let pending: Vec<i64> = w
+                .ops
+                .iter()
+                .filter(|o| !(tracker.has_ended(o.id) || o.step == OpStep::Done))
+                .map(|o| o.id)
+                .collect();
+            if let Some(op) = failed {
+                // It ended badly: nothing left to recover; a rerun may try again.
+                let e = op_failure(&op);
+                if let Some(j) = self.opts.journal {
+                    let _ = j.resolved(&w.key, &e);
+                }
+                self.finish(fail(w.result, e));
+            } else if !pending.is_empty() {
+                self.finish(fail(
+                    w.result,
+                    format!(
+                        "applied, but operations {pending:?} were still pending after {} s",
+                        self.opts.wait_timeout.as_secs()
+                    ),
+                ));
+            } else {
+                for op in &w.ops {
+                    tracker.forget(op.id);
+                }
+                ready.push(w);
+                continue;
+            }
+            for op in &w.ops {
+                tracker.forget(op.id);
+            }
+        }
+    }
+
+    /// Re-reads the instances of `done` and checks each reached its target: one `paas.info`
+    /// each for a few, paged `paas.list` reads for more.
+    fn verify(&self, done: Vec<Waiting>) {
+        if done.is_empty() {
+            return;
+        }
+        let listed: Result<HashMap<i64, Struct>, GandiError> = if done.len() <= VERIFY_BY_INFO {
+            let mut by_id = HashMap::new();
+            let mut outcome = Ok(());
+            for w in &done {
+                match self.patient_read(|| self.gandi.paas_info(w.task.paas_id)) {
+                    Ok(info) => {
+                        by_id.insert(w.task.paas_id, info.to_value().into_struct().unwrap_or_default());
+                    }
+                    Err(e) if e.fault().is_some_and(|f| f.is_not_found()) => {}
+                    Err(e) => {
+                        outcome = Err(e);
+                        break;
+                    }
+                }
+            }
+            outcome.map(|()| by_id)
+        } else {
+            self.patient_read(|| self.gandi.list_all("paas.list", &Struct::new())).map(|items| {
+                items
+                    .into_iter()
+                    .filter_map(|v| {
+                        let id = v.get("id").and_then(Value::as_i64)?;
+                        Some((id, v.into_struct().ok()?))
+                    })
+                    .collect()
+            })
+        };
+        for w in done {
+            let mut r = w.result;
+            let now = match &listed {
+                Ok(by_id) => match by_id.get(&w.task.paas_id) {
+                    Some(now) => now,
+                    None => {
+                        self.finish(fail(
+                            r,
+                            format!("applied, but instance {} is no longer listed", w.task.paas_id),
+                        ));
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    self.finish(fail(r, format!("applied, but re-reading the instance failed: {e}")));
+                    continue;
+                }
+            };
+            // A relative change done by an earlier run cannot be checked against the target
+            // this run computed from the grown instance.
+            let relative_earlier = r.outcome == Outcome::AlreadyApplied && w.task.request.is_some();
+            let wrong = if relative_earlier { vec![] } else { w.task.mismatches(now) };
+            r.after = Some(now.clone());
+            if wrong.is_empty() {
+                self.finish(r);
+            } else {
+                self.finish(fail(r, format!("not at the target afterwards: {}", wrong.join("; "))));
+            }
+        }
     }
 
     /// Sends the change, reconciling after each ambiguous failure; never resends a change
@@ -422,52 +664,6 @@ impl Shared<'_> {
             }
         }
         result
-    }
-
-    /// Waits until every op is DONE (no poll for those already DONE).
-    fn wait(&self, ops: &[Operation]) -> Result<(), Waited> {
-        let start = Instant::now();
-        let mut pending: Vec<i64> = Vec::new();
-        for op in ops {
-            if op.step.is_failure() {
-                return Err(Waited::OpFailed(op_failure(op)));
-            }
-            if op.step != OpStep::Done {
-                pending.push(op.id);
-            }
-        }
-        while !pending.is_empty() {
-            let pause_until = Instant::now() + self.opts.poll_interval;
-            while Instant::now() < pause_until {
-                if self.cancelled() {
-                    return Err(Waited::Unfinished(format!(
-                        "cancelled while waiting for operations {pending:?} (applied)"
-                    )));
-                }
-                std::thread::sleep(Duration::from_millis(50).min(pause_until - Instant::now()));
-            }
-            let mut still = Vec::new();
-            for id in pending {
-                match self.patient_read(|| self.gandi.operation_info(id)) {
-                    Ok(op) if op.step == OpStep::Done => {}
-                    Ok(op) if op.step.is_failure() => return Err(Waited::OpFailed(op_failure(&op))),
-                    Ok(_) => still.push(id),
-                    Err(e) => {
-                        return Err(Waited::Unfinished(format!(
-                            "applied, but polling operation {id} failed: {e}"
-                        )));
-                    }
-                }
-            }
-            pending = still;
-            if !pending.is_empty() && start.elapsed() >= self.opts.wait_timeout {
-                return Err(Waited::Unfinished(format!(
-                    "applied, but operations {pending:?} were still pending after {} s",
-                    self.opts.wait_timeout.as_secs()
-                )));
-            }
-        }
-        Ok(())
     }
 }
 

@@ -44,6 +44,7 @@
 
 mod engine;
 mod journal;
+mod recent;
 mod reconcile;
 mod task;
 
@@ -51,8 +52,9 @@ use std::time::Duration;
 
 use crate::xmlrpc::Struct;
 
-pub use engine::run;
+pub use engine::{POLL_SHARE, run};
 pub use journal::{History, Journal, JournalError, RETENTION};
+pub use recent::{RENEW_OP, recent_renewals};
 pub use task::{Action, Task};
 
 use super::error::GandiError;

@@ -17,7 +17,7 @@ use crate::xmlrpc::{Struct, Value};
 
 use super::super::Gandi;
 use super::super::error::GandiError;
-use super::super::types::{InstanceInfo, OpStep, Operation};
+use super::super::types::{ApiRecord, OpStep, Operation};
 use super::task::Task;
 
 /// Whose attempt is being reconciled.
@@ -67,8 +67,8 @@ pub(crate) fn reconcile(gandi: &Gandi, task: &Task, mark: i64, mode: Mode) -> Re
     if live.iter().any(|o| o.step != OpStep::Done) {
         return Ok(Found::Applied(live));
     }
-    let info: InstanceInfo = match gandi.paas_info(task.paas_id) {
-        Ok(i) => i,
+    let info: Struct = match gandi.paas_info(task.paas_id) {
+        Ok(i) => i.to_value().into_struct().unwrap_or_default(),
         Err(e) if e.fault().is_some_and(|f| f.is_not_found()) => return Ok(Found::Gone),
         Err(e) => return Err(e),
     };

@@ -2,8 +2,6 @@
 
 use crate::xmlrpc::{DateTime, Struct, Value};
 
-use super::super::types::InstanceInfo;
-
 /// What to do to an instance.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -184,14 +182,15 @@ impl Task {
         }
     }
 
-    /// Whether the instance as it is now shows the change relative to what the plan saw: a
-    /// later `date_end` for a renewal; every checkable field at its target for an update (an
-    /// update changing nothing checkable never shows).
-    pub fn shows_change(&self, now: &InstanceInfo) -> bool {
+    /// Whether the instance as it is now (its `paas.info` struct or its `paas.list` item)
+    /// shows the change relative to what the plan saw: a later `date_end` for a renewal; every
+    /// checkable field at its target for an update (an update changing nothing checkable never
+    /// shows).
+    pub fn shows_change(&self, now: &Struct) -> bool {
         match &self.action {
             Action::Renew { .. } => {
                 let before = self.before.as_ref().and_then(|b| b.get("date_end")).and_then(date);
-                match (before, now.date_end) {
+                match (before, now.get("date_end").and_then(date)) {
                     (Some(b), Some(n)) => n.naive() > b.naive(),
                     _ => false,
                 }
@@ -204,12 +203,13 @@ impl Task {
     }
 
     /// For an update, the checkable fields not at their target (`size is l, expected m`); for
-    /// a renewal, a complaint if `date_end` did not move past what the plan saw.
-    pub fn mismatches(&self, now: &InstanceInfo) -> Vec<String> {
+    /// a renewal, a complaint if `date_end` did not move past what the plan saw. `now` is the
+    /// instance's `paas.info` struct or its `paas.list` item.
+    pub fn mismatches(&self, now: &Struct) -> Vec<String> {
         match &self.action {
             Action::Renew { .. } => {
                 let before = self.before.as_ref().and_then(|b| b.get("date_end")).and_then(date);
-                match (before, now.date_end) {
+                match (before, now.get("date_end").and_then(date)) {
                     (Some(b), Some(n)) if n.naive() > b.naive() => vec![],
                     (Some(b), n) => vec![format!(
                         "date_end is {}, not later than {b}",
@@ -222,10 +222,10 @@ impl Task {
                 let mut out = Vec::new();
                 for (p, field) in VERIFIABLE {
                     let Some(want) = params.get(p) else { continue };
-                    let have: Value = match field {
-                        "size" => now.size.clone().into(),
-                        "data_disk_additional_size" => now.data_disk_additional_size.unwrap_or(0).into(),
-                        _ => now.name.clone().into(),
+                    let have = match (field, now.get(field)) {
+                        ("data_disk_additional_size", None | Some(Value::Nil)) => Value::Int(0),
+                        (_, Some(v)) => v.clone(),
+                        (_, None) => Value::Nil,
                     };
                     if !same(&have, want) {
                         out.push(format!("{p} is {}, expected {}", show(&have), show(want)));

@@ -92,13 +92,24 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
         "The runtime's rate limit in calls per second (0: none).",
         move || -> i64 { h.throttle.limiter.rate().map_or(0, i64::from) },
     );
+    let h = host.clone();
+    reg!(
+        &mut m,
+        "recent_renewals",
+        &["hours: i64", "Map"],
+        "The instances the account renewed in the last `hours` hours, by the server's clock: `#{\"<id>\": date}` with the\n`date_created` of each one's newest renewal operation that did not fail (pending ones count). A few fleet-wide\n`operation.list` calls, not one per instance. `std/renew` skips these, so a rerun with no journal renews nothing twice.",
+        move |ctx: NativeCallContext, hours: i64| -> Res<Map> { recent(&h, &ctx, hours) },
+    );
+    let h = host.clone();
     reg!(
         &mut m,
         "default_journal",
         &["name: &str", "String | ()"],
-        "Where a bulk script keeps its journal by default: `$GANDISH_STATE_DIR/NAME.journal`, else under\n`$XDG_STATE_HOME/gandish/`, else `~/.local/state/gandish/`; `()` when none of them is set.",
-        |name: &str| -> Dynamic {
-            default_journal(name).map_or(Dynamic::UNIT, |p| p.to_string_lossy().into_owned().into())
+        "Where a bulk script keeps its journal by default: `NAME.journal` in the runtime's journal folder. The CLI's is\n`$GANDISH_STATE_DIR`, else `$XDG_STATE_HOME/gandish/`, else `~/.local/state/gandish/`; `()` when there is none\n(an embedding host that set no journal folder, or none of those variables set).",
+        move |name: &str| -> Dynamic {
+            h.journal_dir
+                .as_ref()
+                .map_or(Dynamic::UNIT, |d| journal_in(d, name).to_string_lossy().into_owned().into())
         },
     );
     m
@@ -121,16 +132,39 @@ pub(super) fn register_globals(engine: &mut rhai::Engine, host: &Arc<Host>) {
     });
 }
 
-fn default_journal(name: &str) -> Option<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let dir = env("GANDISH_STATE_DIR")
-        .or_else(|| env("XDG_STATE_HOME").map(|d| d.join("gandish")))
-        .or_else(|| env("HOME").map(|d| d.join(".local/state/gandish")))?;
+/// `DIR/NAME.journal`, with anything but letters, digits, `-` and `_` in the name replaced.
+fn journal_in(dir: &std::path::Path, name: &str) -> PathBuf {
     let safe: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
         .collect();
-    Some(dir.join(format!("{safe}.journal")))
+    dir.join(format!("{safe}.journal"))
+}
+
+fn recent(h: &Host, ctx: &NativeCallContext, hours: i64) -> Res<Map> {
+    let f = "bulk::recent_renewals";
+    if !(0..=24 * 366).contains(&hours) {
+        return Err(arg_error(f, format!("hours must be 0 to 8784 (a year), got {hours}"), pos(ctx)));
+    }
+    // The server compares its own naive Paris dates, so the bound is the server's time there.
+    let server = match h.gandi.server_now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(_) => 0,
+    };
+    let local = crate::script::zone::Zone::EUROPE_PARIS.to_local(server - hours * 3600);
+    let since = crate::xmlrpc::DateTime::from_naive_timestamp(local)
+        .ok_or_else(|| arg_error(f, "the server's clock is out of range", pos(ctx)))?;
+    let found =
+        bulk::recent_renewals(&h.gandi, since).map_err(|e| crate::script::error::api_error(e, pos(ctx)))?;
+    let mut out = Map::new();
+    for (id, op) in found {
+        let date = match op.date_created {
+            Some(d) => to_dynamic(Value::DateTime(d), h.zone).unwrap_or(Dynamic::UNIT),
+            None => Dynamic::UNIT,
+        };
+        out.insert(id.to_string().into(), date);
+    }
+    Ok(out)
 }
 
 fn set_rate(h: &Host, ctx: &NativeCallContext, function: &str, n: i64) -> Res<()> {

@@ -6,7 +6,8 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, EvalAltResult, Map, Module, NativeCallContext};
 
 use super::{Res, arg_error, call, id_arg, label, mutate, pos, reg, register_list, ret};
-use crate::gandi::{ApiRecord, GandiError, WaitOptions};
+use crate::gandi::{ApiRecord, GandiError, Operation, WaitOptions};
+use crate::script::convert::to_value;
 use crate::script::error::api_error;
 use crate::script::host::Host;
 use crate::script::limits;
@@ -86,8 +87,18 @@ fn wait(h: &Host, ctx: &NativeCallContext, ops: Dynamic, timeout: Duration) -> R
         return Ok(ops);
     }
     let mut ids = Vec::with_capacity(items.len());
+    // Operation maps (as the calls returned them) carry `date_created`, which lets the tracker
+    // follow them all with list calls from the first tick.
+    let mut records = Vec::with_capacity(items.len());
     for item in items.iter().filter(|i| !is_plan_entry(i)) {
         ids.push(id_arg(ctx, "op::wait", "operation", item)?);
+        if item.is_map()
+            && let Ok(op) = to_value(item, "operation")
+                .map_err(|_| ())
+                .and_then(|v| Operation::from_api(v).map_err(|_| ()))
+        {
+            records.push(op);
+        }
     }
     let cancel = || limits::check(&h.cancel, true).is_some();
     let progress = |op: &crate::gandi::Operation| {
@@ -103,7 +114,11 @@ fn wait(h: &Host, ctx: &NativeCallContext, ops: Dynamic, timeout: Duration) -> R
     if let Some(hook) = &h.on_wait {
         hook(WaitEvent::Started(&ids));
     }
-    let outcome = h.gandi.wait(&ids, &opts);
+    let outcome = if records.len() == ids.len() {
+        h.gandi.wait_ops(&records, &opts)
+    } else {
+        h.gandi.wait(&ids, &opts)
+    };
     if let Some(hook) = &h.on_wait {
         hook(WaitEvent::Finished);
     }
