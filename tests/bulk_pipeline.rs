@@ -269,3 +269,23 @@ fn under_faults_a_run_killed_halfway_and_rerun_applies_each_renewal_once() {
     std::thread::sleep(Duration::from_millis(2500));
     assert_each_once(&env, &due);
 }
+
+#[test]
+fn an_embedded_runtime_keeps_journals_only_where_its_host_says() {
+    let env = env(40, |_| {});
+    // No journal folder: no default journal, and std/renew will not run without being told.
+    let rt = env.runtime();
+    assert!(rt.eval(r#"bulk::default_journal("renew")"#).unwrap().is_unit());
+    let err =
+        rt.eval(r#"import "std/renew" as renew; renew::main(#{within_days: 30})"#).unwrap_err().to_string();
+    assert!(err.contains("no state directory for the journal"), "{err}");
+    assert!(env.ledger_counts("paas_vm_renew").is_empty(), "nothing was sent");
+    // The host's folder.
+    let dir = temp_path("journal-dir").parent().unwrap().to_path_buf();
+    let rt = env.runtime_with(|b| b.journal_dir(&dir));
+    let path = rt.eval(r#"bulk::default_journal("renew")"#).unwrap().to_string();
+    assert_eq!(path, dir.join("renew.journal").display().to_string());
+    let report = renew(&rt, r#"#{within_days: 30, rate: 0}"#);
+    assert_eq!(int(&report, "failed"), 0);
+    assert!(dir.join("renew.journal").exists());
+}

@@ -138,7 +138,7 @@ fn cancellation_also_stops_op_wait() {
         std::thread::spawn(move || rt.eval("let ops = paas::renew(1, \"1m\");\nop::wait(ops)"))
     };
     // Wait until the script is polling, then cancel.
-    while !rt.calls().iter().any(|c| c.method == "operation.info") {
+    while !rt.calls().iter().any(|c| c.method == "operation.list") {
         std::thread::sleep(Duration::from_millis(10));
     }
     handle.cancel();

@@ -126,7 +126,7 @@ the key to use on stderr. The default key is the API page's placeholder `my 24-c
 key`, so the page's snippets run against it verbatim.
 
 Control methods (not Gandi's) take the key first: sandbox.ledger, sandbox.zone.set_txt,
-sandbox.clock.advance, sandbox.reset. The injection flags (--latency, --fail-rate,
+sandbox.clock.advance, sandbox.reset, sandbox.stats. The injection flags (--latency, --fail-rate,
 --lost-reply-rate, --rate-limit) simulate a slow or failing network for reliability testing.";
 
 /// A sandbox started in-process for the global `--sandbox` flag; it stops when dropped.
