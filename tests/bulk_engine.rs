@@ -299,3 +299,26 @@ fn a_lost_reply_when_verifying_is_read_again_and_the_item_succeeds() {
     assert_eq!(env.ledger_counts("paas_vm_renew").get(&id), Some(&1), "renewed exactly once");
     server.shutdown();
 }
+
+#[test]
+fn a_rerun_through_another_spelling_of_the_url_finds_the_journalled_renewals() {
+    // Ops take 100 s on a frozen clock: the first run's renewals stay pending.
+    let env = env(40, |c| c.op_seconds = 100);
+    let with_slash = client(&env);
+    assert!(env.url.ends_with("/xmlrpc/"), "{}", env.url);
+    let without = Gandi::new(env.url.trim_end_matches('/'), env.key.as_str(), ClientConfig::default())
+        .unwrap()
+        .with_throttle(Arc::new(Throttle::new(None, RetryPolicy::default())));
+    let (due, _) = env.split_by_window(30);
+    let tasks = renew_tasks(&with_slash, &due);
+    let path = temp_path("url-spelling");
+    let j = Journal::open(&path).unwrap();
+    let mut o = opts(&j);
+    o.wait = false;
+    let first = bulk::run(&with_slash, &tasks, &o).unwrap();
+    assert!(first.iter().all(|r| r.outcome == Outcome::Applied), "{first:?}");
+    let second = bulk::run(&without, &tasks, &o).unwrap();
+    assert!(second.iter().all(|r| r.outcome == Outcome::AlreadyApplied && r.sends == 0), "{second:?}");
+    without.call("sandbox.clock.advance", vec![Value::Int(200)]).unwrap();
+    assert_eq!(env.ledger_counts("paas_vm_renew").values().sum::<usize>(), due.len());
+}

@@ -128,9 +128,38 @@ pub fn run(gandi: &Gandi, tasks: &[Task], opts: &Options<'_>) -> Result<Vec<Item
     Ok(results)
 }
 
-/// The journal key of a task key: the endpoint first, so worlds never mix.
+/// The journal key of a task key: the endpoint first, so worlds never mix, in one spelling
+/// ([`endpoint_id`]) so that `…/xmlrpc/` and `…/xmlrpc` are one world.
 fn shared_key(gandi: &Gandi, key: &str) -> String {
+    format!("{} {key}", endpoint_id(gandi.url()))
+}
+
+/// The key an earlier version wrote: the URL as typed.
+fn legacy_key(gandi: &Gandi, key: &str) -> String {
     format!("{} {key}", gandi.url())
+}
+
+/// An endpoint URL in one spelling: scheme and host lower-cased, the scheme's default port
+/// dropped, trailing slashes of the path and any query or fragment removed.
+pub(crate) fn endpoint_id(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let scheme = scheme.to_ascii_lowercase();
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host).to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => Some(":80"),
+        "https" => Some(":443"),
+        _ => None,
+    };
+    let authority = match default_port {
+        Some(p) if authority.ends_with(p) => &authority[..authority.len() - p.len()],
+        _ => authority.as_str(),
+    };
+    format!("{scheme}://{authority}{}", path.trim_end_matches('/'))
 }
 
 /// The newest operation id of the account (0 if it has none).
@@ -286,8 +315,24 @@ impl Shared<'_> {
 
         // An earlier run left this key open: learn what happened before sending anything.
         let mut recovered = None;
+        let earlier = self.opts.journal.and_then(|j| {
+            j.history(&key).or_else(|| {
+                let legacy = legacy_key(self.gandi, &task.key());
+                let h = j.history(&legacy)?;
+                // Carried over to the one spelling first, then closed under the old one, so the
+                // history is never open nowhere.
+                let carried = match &h {
+                    History::Unresolved { mark } => j.intent(&key, *mark),
+                    History::Applied { mark, ops } => j.applied(&key, *mark, ops),
+                };
+                if carried.is_ok() {
+                    let _ = j.resolved(&legacy, "carried over to the normalised endpoint");
+                }
+                Some(h)
+            })
+        });
         if let Some(j) = self.opts.journal
-            && let Some(h) = j.history(&key)
+            && let Some(h) = earlier
         {
             let mark = match &h {
                 History::Unresolved { mark } | History::Applied { mark, .. } => *mark,
@@ -682,4 +727,26 @@ fn ops_of(reply: Value) -> Result<Vec<Operation>, String> {
         other => return Err(format!("expected operations, got {}", other.type_name())),
     };
     items.into_iter().map(|v| Operation::from_api(v).map_err(|e| e.to_string())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_id;
+
+    #[test]
+    fn endpoints_have_one_spelling() {
+        let one = "https://rpc.gandi.net/xmlrpc";
+        for url in [
+            "https://rpc.gandi.net/xmlrpc/",
+            "https://rpc.gandi.net/xmlrpc",
+            "HTTPS://RPC.Gandi.net:443/xmlrpc//",
+            "https://rpc.gandi.net/xmlrpc/?x=1",
+        ] {
+            assert_eq!(endpoint_id(url), one, "{url}");
+        }
+        assert_eq!(endpoint_id("http://127.0.0.1:8421/xmlrpc/"), "http://127.0.0.1:8421/xmlrpc");
+        assert_eq!(endpoint_id("http://127.0.0.1:80/"), "http://127.0.0.1");
+        assert_ne!(endpoint_id("http://127.0.0.1:8421/xmlrpc/"), endpoint_id("http://127.0.0.1:8421/RPC2"));
+        assert_ne!(endpoint_id("https://h/x"), endpoint_id("http://h/x"));
+    }
 }
