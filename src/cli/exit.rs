@@ -92,7 +92,9 @@ pub fn script_exit(e: &crate::script::Error) -> Exit {
         E::Fault { .. } => Exit::Fault,
         E::Transport { .. } => Exit::Transport,
         E::Cancelled { .. } => Exit::Interrupted,
-        E::Io { .. } => Exit::Usage,
+        E::Io { .. } | E::Usage { .. } => Exit::Usage,
+        E::Journal { locked: true, .. } => Exit::Locked,
+        E::Journal { .. } => Exit::Usage,
         _ => Exit::Failure,
     }
 }

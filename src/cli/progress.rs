@@ -91,6 +91,10 @@ impl Progress {
     /// Follows `bulk::run`: a bar of items done (and failed so far).
     pub fn bulk_event(&self, e: &crate::gandi::bulk::Event<'_>) {
         use crate::gandi::bulk::Event;
+        if let Event::Warning { label, message } = e {
+            self.eprintln(&format!("warning: {label}: {message}"));
+            return;
+        }
         if !self.enabled {
             return;
         }
@@ -119,6 +123,7 @@ impl Progress {
                 }
             }),
             Event::Finished { .. } => self.finish(),
+            _ => {}
         }
     }
 

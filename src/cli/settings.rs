@@ -338,9 +338,10 @@ pub fn runtime(settings: &Settings) -> Result<Runtime, CliError> {
     if settings.progress.enabled() {
         let progress = settings.progress.clone();
         b = b.on_wait(move |e| progress.wait_event(e));
-        let progress = settings.progress.clone();
-        b = b.on_bulk(move |e| progress.bulk_event(e));
     }
+    // Always: a bulk run's warnings reach stderr even with no progress bar.
+    let progress = settings.progress.clone();
+    b = b.on_bulk(move |e| progress.bulk_event(e));
     b.build().map_err(|e| match e {
         crate::script::BuildError::Client(e) => CliError::usage(e),
         e => CliError::usage(e),

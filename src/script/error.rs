@@ -128,6 +128,26 @@ pub enum Error {
         /// Where the script was.
         position: Position,
     },
+    /// A bulk run's journal could not be used: another run holds it (`locked`), or it is
+    /// damaged. Nothing was sent.
+    #[error("{message}{}", at(*position))]
+    Journal {
+        /// The full message.
+        message: String,
+        /// Whether another run holds it.
+        locked: bool,
+        /// Where in the script.
+        position: Position,
+    },
+    /// The script refused its input before doing anything: it threw
+    /// `#{kind: "usage", message: "…"}` (the bundled scripts do for bad arguments).
+    #[error("{message}{}", at(*position))]
+    Usage {
+        /// What was wrong.
+        message: String,
+        /// Where in the script.
+        position: Position,
+    },
     /// Any other script error: parse errors, limits, runtime errors, failed operations,
     /// argument errors. Displayed as Rhai displays it (message, source and position).
     #[error("{}", script_message(.0))]
@@ -174,6 +194,8 @@ impl Error {
             Error::Fault { position, .. }
             | Error::Transport { position, .. }
             | Error::Cancelled { position }
+            | Error::Journal { position, .. }
+            | Error::Usage { position, .. }
             | Error::Timeout { position, .. } => *position,
             Error::Script(e) => match innermost(e) {
                 EvalAltResult::ErrorRuntime(_, p) if !p.is_none() => *p,
@@ -228,6 +250,14 @@ impl From<Box<EvalAltResult>> for Error {
                                 position: pos,
                             };
                         }
+                        Some("journal") => {
+                            return Error::Journal {
+                                message: s("message"),
+                                locked: m.get("locked").and_then(|l| l.as_bool().ok()).unwrap_or(false),
+                                position: pos,
+                            };
+                        }
+                        Some("usage") => return Error::Usage { message: s("message"), position: pos },
                         Some("transport") => {
                             return Error::Transport {
                                 method: s("method"),

@@ -114,13 +114,18 @@ pub fn run(gandi: &Gandi, tasks: &[Task], opts: &Options<'_>) -> Result<Vec<Item
         .map(|(i, r)| r.unwrap_or_else(|| cancelled(i, &tasks[i])))
         .collect();
     let failed = results.iter().filter(|r| r.outcome.is_failure()).count();
-    // A run that saw every change through to DONE leaves nothing to recover.
+    // A change seen through to DONE by a run that ended (whatever became of the others) leaves
+    // nothing to recover: closing its key now means a later relative change (`quantity+10`)
+    // is taken as new, not as this one. Only a crash leaves such keys open, for the rerun.
     if let Some(j) = opts.journal
-        && failed == 0
         && opts.wait
     {
-        let keys: Vec<String> = results.iter().map(|r| shared_key(&gandi, &r.key)).collect();
-        let _ = j.resolved_all(keys.iter().map(String::as_str), "run complete");
+        let keys: Vec<String> = results
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Applied | Outcome::AlreadyApplied))
+            .map(|r| shared_key(&gandi, &r.key))
+            .collect();
+        let _ = j.resolved_all(keys.iter().map(String::as_str), "done");
     }
     if let Some(p) = opts.progress {
         p(&Event::Finished { label: &opts.label, total: tasks.len(), failed, elapsed: started.elapsed() });

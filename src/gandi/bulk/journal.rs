@@ -18,11 +18,20 @@
 //!
 //! Concurrent appends share flushes (group commit): a writer whose line an earlier flush
 //! already covered does not flush again. Entries older than [`RETENTION`] are dropped when the
-//! file is opened. A torn last line (a crash while writing) is ignored.
+//! file is opened.
+//!
+//! The journal is trusted or refused. A line that is not a journal entry anywhere but at the
+//! end ([`JournalError::Corrupt`]: junk, another program's file, invalid UTF-8) stops the run
+//! before anything is sent, since skipping it could forget an intent and renew twice. A torn
+//! last line (the tail a crash or a full disk leaves: no newline, not a whole entry) is cut off
+//! before anything is appended, so the next intent starts a line of its own; [`Journal::repair`]
+//! says so. While a `Journal` is open it holds an exclusive OS lock (on `FILE.lock` beside it),
+//! so a second run on the same journal is refused ([`JournalError::Locked`]) rather than
+//! renewing everything a second time.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -43,6 +52,27 @@ pub enum JournalError {
         path: PathBuf,
         /// The cause.
         source: std::io::Error,
+    },
+    /// A line that is not a journal entry, before the last one: the file was damaged or is not
+    /// a journal. Nothing was sent.
+    #[error(
+        "journal {path} line {line}: {reason}; it cannot be trusted, so nothing was sent (move it aside to start afresh, after checking what the last run did)"
+    )]
+    Corrupt {
+        /// The journal file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Another run has this journal open.
+    #[error("journal {path} is in use by another run (its lock {lock} is held)")]
+    Locked {
+        /// The journal file.
+        path: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
     },
 }
 
@@ -92,6 +122,10 @@ struct Sync {
 pub struct Journal {
     path: PathBuf,
     file: Arc<File>,
+    /// Holds the exclusive lock for as long as the journal is open.
+    _lock: File,
+    /// What opening had to repair, if anything.
+    repair: Option<String>,
     known: Mutex<HashMap<String, (i64, History)>>,
     sync: Mutex<Sync>,
     flushed: Condvar,
@@ -115,44 +149,53 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Journal {
-    /// Opens (or creates, with its folder) the journal at `path` and reads what it holds.
+    /// Opens (or creates, with its folder) the journal at `path`, takes its lock, and reads
+    /// what it holds. Fails with [`JournalError::Locked`] when another run holds it and with
+    /// [`JournalError::Corrupt`] when a line other than a torn last one is not an entry.
     pub fn open(path: impl AsRef<Path>) -> Result<Journal, JournalError> {
         let path = path.as_ref().to_path_buf();
         let io = |source| JournalError::Io { path: path.clone(), source };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let mut known = HashMap::new();
-        let mut lines = 0usize;
-        match File::open(&path) {
-            Ok(f) => {
-                let cutoff = now_secs() - RETENTION.as_secs() as i64;
-                for line in BufReader::new(f).lines() {
-                    let line = line.map_err(io)?;
-                    lines += 1;
-                    // A torn or foreign line is skipped: only whole entries count.
-                    let Ok(l) = serde_json::from_str::<Line>(&line) else { continue };
-                    if l.t < cutoff {
-                        known.remove(&l.key);
-                        continue;
-                    }
-                    match (l.ev.as_str(), l.mark) {
-                        ("intent", Some(mark)) => {
-                            known.insert(l.key, (l.t, History::Unresolved { mark }));
-                        }
-                        ("applied", Some(mark)) => {
-                            known.insert(l.key, (l.t, History::Applied { mark, ops: l.ops }));
-                        }
-                        ("resolved", _) => {
-                            known.remove(&l.key);
-                        }
-                        _ => {}
-                    }
-                }
+        // The lock lives in its own file: compaction replaces the journal by a rename, which a
+        // lock on the journal itself would not survive.
+        let lock_path = lock_path(&path);
+        let lock =
+            OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(JournalError::Locked { path: path.clone(), lock: lock_path });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
         }
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io(e)),
+        };
+        let (known, lines, tail) = read_entries(&path, &bytes)?;
+        // The next line must start a line of its own, or it would not parse either.
+        let repair = match tail {
+            Tail::Clean => None,
+            Tail::Torn(keep) => {
+                let f = OpenOptions::new().write(true).open(&path).map_err(io)?;
+                f.set_len(keep as u64).map_err(io)?;
+                f.sync_all().map_err(io)?;
+                Some(format!(
+                    "journal {}: cut off a torn last line ({} bytes; a crash or a full disk while writing)",
+                    path.display(),
+                    bytes.len() - keep
+                ))
+            }
+            Tail::Unterminated => {
+                let mut f = OpenOptions::new().append(true).open(&path).map_err(io)?;
+                f.write_all(b"\n").map_err(io)?;
+                f.sync_all().map_err(io)?;
+                Some(format!("journal {}: ended its last line (it had no newline)", path.display()))
+            }
+        };
         if lines > 2 * known.len() + 1000 {
             compact(&path, &known).map_err(io)?;
         }
@@ -160,10 +203,17 @@ impl Journal {
         Ok(Journal {
             path,
             file: Arc::new(file),
+            _lock: lock,
+            repair,
             known: Mutex::new(known),
             sync: Mutex::new(Sync { written: 0, synced: 0, flushing: false, failed: None }),
             flushed: Condvar::new(),
         })
+    }
+
+    /// What opening repaired, if anything: a torn last line cut off.
+    pub fn repair(&self) -> Option<&str> {
+        self.repair.as_deref()
     }
 
     /// The file.
@@ -303,6 +353,79 @@ impl Journal {
     }
 }
 
+/// The lock file of the journal at `path`: `PATH.lock`.
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// How a journal's last line ends.
+enum Tail {
+    /// With a newline (or the file is empty).
+    Clean,
+    /// A whole entry without its newline: one is added before appending.
+    Unterminated,
+    /// Torn (no newline, not a whole entry): the file is cut to this length.
+    Torn(usize),
+}
+
+/// Open entries by key, with the number of lines read and how the last one ends.
+type Entries = (HashMap<String, (i64, History)>, usize, Tail);
+
+/// Reads the entries of a journal's bytes; any line that is not an entry, but a torn last one,
+/// is [`JournalError::Corrupt`].
+fn read_entries(path: &Path, bytes: &[u8]) -> Result<Entries, JournalError> {
+    let cutoff = now_secs() - RETENTION.as_secs() as i64;
+    let mut known = HashMap::new();
+    let mut lines = 0usize;
+    let mut start = 0usize;
+    while start < bytes.len() {
+        let end = bytes[start..].iter().position(|b| *b == b'\n').map(|i| start + i);
+        let raw = &bytes[start..end.unwrap_or(bytes.len())];
+        lines += 1;
+        let parsed = std::str::from_utf8(raw)
+            .map_err(|_| "not UTF-8 text".to_string())
+            .and_then(|text| entry(text).map_err(|e| e.to_string()));
+        let l = match parsed {
+            Ok(l) => l,
+            // A torn tail: the last line, unterminated.
+            Err(_) if end.is_none() => return Ok((known, lines - 1, Tail::Torn(start))),
+            Err(reason) => {
+                return Err(JournalError::Corrupt { path: path.to_path_buf(), line: lines, reason });
+            }
+        };
+        start = end.map_or(bytes.len(), |e| e + 1);
+        if l.t < cutoff {
+            known.remove(&l.key);
+            continue;
+        }
+        match (l.ev.as_str(), l.mark) {
+            ("intent", Some(mark)) => {
+                known.insert(l.key, (l.t, History::Unresolved { mark }));
+            }
+            ("applied", Some(mark)) => {
+                known.insert(l.key, (l.t, History::Applied { mark, ops: l.ops }));
+            }
+            _ => {
+                known.remove(&l.key);
+            }
+        }
+    }
+    let tail = if bytes.last().is_none_or(|b| *b == b'\n') { Tail::Clean } else { Tail::Unterminated };
+    Ok((known, lines, tail))
+}
+
+/// One line as an entry: a JSON object with a known `ev` (and the `mark` it needs).
+fn entry(text: &str) -> Result<Line, String> {
+    let l: Line = serde_json::from_str(text).map_err(|e| format!("not a journal entry ({e})"))?;
+    match (l.ev.as_str(), l.mark) {
+        ("intent" | "applied", Some(_)) | ("resolved", _) => Ok(l),
+        ("intent" | "applied", None) => Err(format!("a {} entry without its mark", l.ev)),
+        (other, _) => Err(format!("unknown event {other:?}")),
+    }
+}
+
 /// Rewrites the file with only the entries still open (to a temporary file, then renamed).
 fn compact(path: &Path, known: &HashMap<String, (i64, History)>) -> std::io::Result<()> {
     let tmp = path.with_extension("compact.tmp");
@@ -393,6 +516,80 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 200);
         assert!(text.lines().all(|l| serde_json::from_str::<Line>(l).is_ok()));
+        let _ = std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap());
+    }
+
+    #[test]
+    fn junk_before_the_last_line_is_refused_naming_the_line() {
+        for junk in [
+            &b"hello world, not json\n"[..],
+            b"{\"t\":1}\n",
+            b"\xff\xfe\n",
+            b"{\"t\":1,\"key\":\"k\",\"ev\":\"intent\"}\n",
+        ] {
+            let path = temp("junk");
+            {
+                let j = Journal::open(&path).unwrap();
+                j.intent("a", 10).unwrap();
+            }
+            let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+            f.write_all(junk).unwrap();
+            f.write_all(b"{\"t\":1,\"key\":\"b\",\"ev\":\"resolved\"}\n").unwrap();
+            drop(f);
+            match Journal::open(&path) {
+                Err(JournalError::Corrupt { line, .. }) => assert_eq!(line, 2, "{junk:?}"),
+                other => panic!("{junk:?}: {other:?}"),
+            }
+            let _ = std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_off_before_the_next_intent_and_a_whole_one_is_ended() {
+        let path = temp("torn");
+        {
+            let j = Journal::open(&path).unwrap();
+            j.intent("a", 10).unwrap();
+        }
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"t\":1,\"ke").unwrap();
+        {
+            let j = Journal::open(&path).unwrap();
+            assert!(j.repair().unwrap().contains("cut off a torn last line (10 bytes"), "{:?}", j.repair());
+            j.intent("b", 11).unwrap();
+        }
+        let j = Journal::open(&path).unwrap();
+        assert!(j.repair().is_none());
+        assert_eq!(
+            j.history("b"),
+            Some(History::Unresolved { mark: 11 }),
+            "the intent after the tear reads back"
+        );
+        assert_eq!(j.history("a"), Some(History::Unresolved { mark: 10 }));
+        drop(j);
+        // A whole entry missing its newline is kept and ended.
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.trim_end()).unwrap();
+        let j = Journal::open(&path).unwrap();
+        assert!(j.repair().unwrap().contains("ended its last line"), "{:?}", j.repair());
+        j.intent("c", 12).unwrap();
+        drop(j);
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.open_entries(), 3);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap());
+    }
+
+    #[test]
+    fn a_second_opener_is_refused_while_the_first_holds_the_journal() {
+        let path = temp("locked");
+        let first = Journal::open(&path).unwrap();
+        match Journal::open(&path) {
+            Err(e @ JournalError::Locked { .. }) => {
+                assert!(e.to_string().contains("in use by another run"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(first);
+        Journal::open(&path).expect("free again once the first is closed");
         let _ = std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap());
     }
 

@@ -207,6 +207,14 @@ pub enum Event<'a> {
         /// Tasks in all.
         total: usize,
     },
+    /// Something the user should know that is not a failure, e.g. a torn journal line that
+    /// opening cut off. The CLI prints it on stderr.
+    Warning {
+        /// [`Options::label`].
+        label: &'a str,
+        /// What happened.
+        message: &'a str,
+    },
     /// Every task ended.
     Finished {
         /// [`Options::label`].

@@ -385,9 +385,14 @@ fn run(h: &Host, ctx: &NativeCallContext, tasks: Array, opts: Map) -> Res<Array>
         }
     }
     let journal = match &s.journal {
-        Some(p) => Some(Journal::open(p).map_err(|e| arg_error(f, e.to_string(), pos(ctx)))?),
+        Some(p) => Some(Journal::open(p).map_err(|e| journal_error(f, &e, pos(ctx)))?),
         None => None,
     };
+    if let (Some(j), Some(hook)) = (&journal, &h.on_bulk)
+        && let Some(message) = j.repair()
+    {
+        hook(&bulk::Event::Warning { label: &s.label, message });
+    }
     let watch = Watch::current(&h.cancel);
     let cancel = || watch.stop().is_some();
     let hook = h.on_bulk.clone();
@@ -419,6 +424,16 @@ fn run(h: &Host, ctx: &NativeCallContext, tasks: Array, opts: Map) -> Res<Array>
         return Err(EvalAltResult::ErrorTerminated(stop.token(), pos(ctx)).into());
     }
     Ok(results.into_iter().map(|r| result_map(h, r)).collect())
+}
+
+/// A journal that cannot be used: `kind: "journal"`, with `locked` when another run holds it.
+/// Nothing was sent.
+fn journal_error(f: &str, e: &bulk::JournalError, pos: rhai::Position) -> Box<EvalAltResult> {
+    let mut m = Map::new();
+    m.insert("kind".into(), "journal".into());
+    m.insert("locked".into(), matches!(e, bulk::JournalError::Locked { .. }).into());
+    m.insert("message".into(), format!("{f}: {e}").into());
+    super::super::error::map_error(m, pos)
 }
 
 fn planned(h: &Host, i: usize, t: &Task) -> Dynamic {
