@@ -292,3 +292,34 @@ fn a_bad_endpoint_is_a_setup_error() {
     assert!(err.to_string().contains("192.0.2.1"), "{err}");
     assert!(!err.maybe_applied() && !err.is_fault());
 }
+
+/// A server that accepts connections and never answers; counts them.
+fn hung_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/xmlrpc/", listener.local_addr().unwrap());
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(conn);
+        }
+    });
+    (url, accepted)
+}
+
+#[test]
+fn the_timeout_bounds_a_read_with_all_its_retries() {
+    // A read is retried after a timeout (4 resends by default); against a server that never
+    // answers, the first attempt uses up the whole timeout, so no retry starts.
+    let (url, accepted) = hung_server();
+    let throttle = Arc::new(gandish::gandi::Throttle::new(None, gandish::gandi::RetryPolicy::default()));
+    let g = Gandi::new(&url, SECRET, ClientConfig::default().with_timeout(Duration::from_millis(800)))
+        .unwrap()
+        .with_throttle(throttle);
+    let e = g.paas_list(&Struct::new()).unwrap_err();
+    assert!(e.transport().is_some_and(|t| t.is_timeout()), "{e}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "one attempt in all");
+    no_secret(&e);
+}

@@ -98,7 +98,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Give up on a call after this many seconds [env: GANDISH_TIMEOUT; file: timeout; default: 30].
+    /// Give up on a call after this many seconds, its retries included [env: GANDISH_TIMEOUT; file: timeout; default: 30].
     #[arg(long, global = true, env = "GANDISH_TIMEOUT", value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 

@@ -274,20 +274,29 @@ impl Gandi {
     ///
     /// A fault becomes [`GandiError::Fault`] (decoded, naming `method`); anything else that
     /// prevents an answer is [`GandiError::Transport`].
+    ///
+    /// With a throttle, the client's whole-call timeout ([`ClientConfig::timeout`]) bounds the
+    /// call with all its retries, from the first send: each attempt gets what is left of it, and
+    /// no retry starts once it has passed (the last error is returned).
     pub fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, GandiError> {
         let mut full = Vec::with_capacity(params.len() + 1);
         full.push(Value::from(self.key.expose()));
         full.extend(params);
-        let Some(throttle) = &self.throttle else { return self.send(method, &full) };
+        let Some(throttle) = &self.throttle else { return self.send(method, &full, None) };
         let (mut rate_attempts, mut read_attempts) = (0, 0);
+        let timeout = self.client.config().timeout;
+        let mut deadline = None;
         loop {
             throttle.limiter.acquire();
-            let result = self.send(method, &full);
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+            let left = deadline.saturating_duration_since(Instant::now());
+            let result = self.send(method, &full, Some(left));
             match &result {
                 Ok(_) => throttle.limiter.succeeded(),
                 Err(e) => {
                     if let Some(pause) =
                         throttle.after_error(method, e, &mut rate_attempts, &mut read_attempts)
+                        && Instant::now() + pause < deadline
                     {
                         std::thread::sleep(pause);
                         continue;
@@ -299,8 +308,11 @@ impl Gandi {
     }
 
     /// One call with the full params (key first), logged to the hook.
-    fn send(&self, method: &str, full: &[Value]) -> Result<Value, GandiError> {
-        let (result, stats) = self.client.call_with_stats(method, full);
+    fn send(&self, method: &str, full: &[Value], within: Option<Duration>) -> Result<Value, GandiError> {
+        let (result, stats) = match within {
+            Some(limit) => self.client.call_with_stats_within(method, full, limit),
+            None => self.client.call_with_stats(method, full),
+        };
         if let Some(date) = stats.server_date {
             self.skew.note(date);
         }

@@ -369,17 +369,42 @@ impl Client {
         (result, stats)
     }
 
+    /// [`Client::call_with_stats`] in at most `limit` (when shorter than the configured
+    /// whole-call timeout): a caller that retries keeps the whole of its retries within one
+    /// timeout this way.
+    pub fn call_with_stats_within(
+        &self,
+        method: &str,
+        params: &[Value],
+        limit: Duration,
+    ) -> (Result<Value, Error>, CallStats) {
+        let start = Instant::now();
+        let mut stats = CallStats::default();
+        let limit = (limit < self.inner.config.timeout).then_some(limit);
+        let result = self.exchange_within(method, params, &mut stats, limit);
+        stats.duration = start.elapsed();
+        (result, stats)
+    }
+
     fn exchange(&self, method: &str, params: &[Value], stats: &mut CallStats) -> Result<Value, Error> {
+        self.exchange_within(method, params, stats, None)
+    }
+
+    fn exchange_within(
+        &self,
+        method: &str,
+        params: &[Value],
+        stats: &mut CallStats,
+        limit: Option<Duration>,
+    ) -> Result<Value, Error> {
         let body = encode_call(method, params)?;
         stats.request_bytes = body.len();
         let url = &self.inner.url;
-        let response = self
-            .inner
-            .agent
-            .post(url.as_str())
-            .header("Content-Type", "text/xml")
-            .send(&body[..])
-            .map_err(|e| self.transport_error(e))?;
+        let mut request = self.inner.agent.post(url.as_str()).header("Content-Type", "text/xml");
+        if let Some(limit) = limit {
+            request = request.config().timeout_global(Some(limit.max(Duration::from_millis(1)))).build();
+        }
+        let response = request.send(&body[..]).map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
         stats.status = Some(status);
         stats.server_date = response
