@@ -6,9 +6,26 @@
 //! - [`sandbox`]: a stateful Gandi PaaS simulator served over XML-RPC (depends on `xmlrpc`);
 //! - [`script`]: the Rhai runtime: script modules over `gandi`, dates, limits, dry-run plans, and
 //!   the embedding API [`Runtime`] (depends on `gandi` and `xmlrpc`);
-//! - [`cli`]: the command-line front ends.
+//! - `cli`: the command-line front ends (the binary's; not part of the library's API).
 //!
-//! # Running a script
+//! # Features
+//!
+//! | feature | what it adds | on by default |
+//! |---|---|---|
+//! | `cli` | the `gandish` binary and its front ends (implies `script` and `sandbox`) | yes |
+//! | `script` | the Rhai runtime: [`script`], [`Runtime`], and `pub use rhai` | with `cli` |
+//! | `sandbox` | the Gandi PaaS simulator ([`sandbox`]; implies `server`) | with `cli` |
+//! | `server` | the XML-RPC server (`xmlrpc::server`) | with `sandbox` |
+//!
+//! With `default-features = false` a host gets the XML-RPC core ([`xmlrpc`]: values, codec,
+//! client) and the typed Gandi client ([`gandi`], with the bulk engine). Add `script` to run
+//! scripts, and `sandbox` to test against the simulator:
+//!
+//! ```toml
+//! gandish = { version = "0.1", default-features = false, features = ["script"] }
+//! ```
+//!
+//! # Running a script (features `script` and `sandbox`)
 //!
 //! [`Runtime`] runs Rhai scripts against the API. Here it talks to the bundled sandbox, started
 //! in-process; against Gandi, pass `https://rpc.gandi.net/xmlrpc/` (the default) and your key.
@@ -51,10 +68,22 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The binary's, and public only so `main.rs` can reach it: hidden, outside the semver promise,
+// and its docs (which link to its private parts) are not checked as the library's.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]
 pub mod cli;
 pub mod gandi;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
+#[cfg(feature = "script")]
 pub mod script;
 pub mod xmlrpc;
 
+/// The Rhai version scripts run on, so a host names `Scope`, `Dynamic` or `Engine` without a
+/// `rhai` dependency of its own to keep in step.
+#[cfg(feature = "script")]
+pub use rhai;
+#[cfg(feature = "script")]
 pub use script::Runtime;

@@ -220,7 +220,7 @@ impl RuntimeBuilder {
     /// (`bulk::default_journal(name)` is `DIR/NAME.journal`). Default: none, so an embedded
     /// runtime writes no file unless its host asks: `bulk::default_journal` is then `()` and a
     /// bulk script must be given a journal or told `journal=false`. The CLI sets
-    /// [`default_journal_dir`](super::default_journal_dir).
+    /// [`default_journal_dir`].
     pub fn journal_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.journal_dir = Some(dir.into());
         self

@@ -411,7 +411,7 @@ impl Client {
             .headers()
             .get("date")
             .and_then(|v| v.to_str().ok())
-            .and_then(super::http::parse_http_date);
+            .and_then(super::http_date::parse_http_date);
         let is_xml = response.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| {
             let ct = ct.trim().to_ascii_lowercase();
             ct.starts_with("text/xml") || ct.starts_with("application/xml")

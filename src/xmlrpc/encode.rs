@@ -226,6 +226,7 @@ impl<'a> ValueWriter<'a> {
         Self::with_root(out, Path::Value)
     }
 
+    #[cfg(feature = "server")]
     /// A writer for a response's result: errors name it `result`, as [`encode_response`]'s do.
     pub(crate) fn for_result(out: &'a mut String) -> Self {
         Self::with_root(out, Path::Result)

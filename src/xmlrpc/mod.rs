@@ -20,9 +20,12 @@ pub mod client;
 pub mod datetime;
 pub mod decode;
 pub mod encode;
+#[cfg(feature = "server")]
 mod http;
+mod http_date;
 pub mod json;
 mod serde;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod value;
 
@@ -37,6 +40,7 @@ pub use encode::{
     EncodeError, EncodedValue, ValueWriter, encode_call, encode_fault, encode_response, encode_value,
     is_valid_method_name,
 };
+#[cfg(feature = "server")]
 pub use server::{
     CallContext, Handler, Methods, Server, ServerConfig, ServerStats, ShutdownHandle, Threading,
 };

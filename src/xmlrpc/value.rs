@@ -438,6 +438,7 @@ impl Struct {
         }
     }
 
+    #[cfg(feature = "sandbox")]
     /// Appends member `name` without looking for an existing one: for code that builds a struct
     /// from names it knows are distinct (faster than [`Struct::insert`] for large replies).
     pub(crate) fn push_distinct(&mut self, name: impl Into<String>, value: impl Into<Value>) -> &mut Self {
