@@ -59,6 +59,7 @@ mod client;
 mod error;
 mod fault;
 mod key;
+pub mod methods;
 pub mod params;
 pub mod throttle;
 pub mod types;
@@ -69,6 +70,7 @@ pub use client::{
 pub use error::GandiError;
 pub use fault::{ApiFault, Qualification};
 pub use key::{ApiKey, REDACTED};
+pub use methods::is_known_read;
 pub use params::{CreateParams, Password, RenewParams, UpdateParams, VhostCreateParams};
 pub use throttle::{RateLimiter, RetryPolicy, Throttle};
 pub use types::{

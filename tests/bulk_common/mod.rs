@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use gandish::Runtime;
@@ -55,6 +56,28 @@ pub fn env(instances: usize, f: impl FnOnce(&mut SandboxConfig)) -> Env {
 }
 
 impl Env {
+    /// The built gandish pointed at this sandbox: no configuration file, the key in
+    /// `GANDI_API_KEY`, stdin closed.
+    pub fn gandish(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_gandish"));
+        c.args(["--no-config", "--url", &self.url])
+            .args(args)
+            .env("GANDI_API_KEY", &self.key)
+            .env_remove("GANDI_URL")
+            .env_remove("GANDISH_ENV")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs [`gandish`](Self::gandish) to the end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.gandish(args).output().expect("gandish runs")
+    }
+
+    /// The whole world as JSON: any change at all shows as a difference.
+    pub fn world(&self) -> String {
+        serde_json::to_string(&self.state()).expect("the state serializes")
+    }
     /// The world right now (read directly, not through the API, so injection does not apply).
     pub fn state(&self) -> gandish::sandbox::state::State {
         self.sandbox.as_ref().expect("running").sandbox().state()
@@ -145,4 +168,9 @@ pub fn temp_path(name: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(format!("{name}.journal"))
+}
+
+/// Output bytes as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }

@@ -237,13 +237,6 @@ fn confirmed(host: &Host, ctx: &NativeCallContext, m: &Mutation) -> Res<()> {
     Err(super::error::map_error(e, pos(ctx)))
 }
 
-/// Whether a method name looks read-only (`*.list`, `*.count`, `*.info`, `version.info`,
-/// `*.get_*`, `system.*`): in dry-run mode, raw calls to anything else are planned, not sent.
-fn is_read_only(method: &str) -> bool {
-    let last = method.rsplit('.').next().unwrap_or(method);
-    matches!(last, "list" | "count" | "info") || last.starts_with("get") || method.starts_with("system.")
-}
-
 /// An optional filter: `f()` and `f(#{…})`.
 fn filter_or_empty(ctx: &NativeCallContext, function: &str, m: Option<&Map>) -> Res<Struct> {
     match m {
