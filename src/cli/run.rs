@@ -258,6 +258,11 @@ pub fn error_text(e: &Error, src: &ScriptSource, settings: &Settings, interrupte
     if interrupted && matches!(e, Error::Cancelled { .. }) {
         return "interrupted\n".into();
     }
+    // Refused arguments: the message says what to pass; where in the script it was thrown
+    // does not help the user.
+    if let Error::Usage { message, .. } = e {
+        return format!("error: {message}\n");
+    }
     let mut text = render_error(e, src, settings.color);
     if matches!(e, Error::Fault { .. }) && settings.api_key().is_none() {
         text.push_str(

@@ -12,6 +12,10 @@
 //! | `"argument"` | `function` | a bad argument (wrong type, missing `id`, a value the API cannot carry) |
 //! | `"declined"` | `function`, `method` | the host's confirmation hook declined a change ([`confirm`](super::confirm)); nothing was sent |
 //!
+//! A script may throw `#{kind: "usage", message}` itself to refuse its arguments before it sends
+//! anything (`std/resize` does, for a change that would shrink instances): the host gets
+//! [`Error::Usage`], and `gandish run` exits 2 with the message alone.
+//!
 //! All of them are catchable with `try { … } catch (e) { … }`. Cancellation, the wall-clock
 //! timeout and the engine limits are not catchable.
 
@@ -120,6 +124,16 @@ pub enum Error {
         /// Where the script was.
         position: Position,
     },
+    /// The script refused its arguments before sending anything: a thrown
+    /// `#{kind: "usage", message}`, as `std/resize` throws for a change that would shrink
+    /// instances. The command line exits 2 for it.
+    #[error("{message}")]
+    Usage {
+        /// What was wrong with the arguments, and what to pass instead.
+        message: String,
+        /// Where in the script it was thrown.
+        position: Position,
+    },
     /// The run exceeded its wall-clock limit.
     #[error("script timed out after {} ms{}", limit.as_millis(), at(*position))]
     Timeout {
@@ -174,6 +188,7 @@ impl Error {
             Error::Fault { position, .. }
             | Error::Transport { position, .. }
             | Error::Cancelled { position }
+            | Error::Usage { position, .. }
             | Error::Timeout { position, .. } => *position,
             Error::Script(e) => match innermost(e) {
                 EvalAltResult::ErrorRuntime(_, p) if !p.is_none() => *p,
@@ -228,6 +243,7 @@ impl From<Box<EvalAltResult>> for Error {
                                 position: pos,
                             };
                         }
+                        Some("usage") => return Error::Usage { message: s("message"), position: pos },
                         Some("transport") => {
                             return Error::Transport {
                                 method: s("method"),
