@@ -11,6 +11,7 @@
 //! | `"wait_timeout"` | `pending` (ids) | `op::wait`: operations still pending at its timeout |
 //! | `"argument"` | `function` | a bad argument (wrong type, missing `id`, a value the API cannot carry) |
 //! | `"declined"` | `function`, `method` | the host's confirmation hook declined a change ([`confirm`](super::confirm)); nothing was sent |
+//! | `"usage"` | `function` | `bulk::run`: the journal cannot be opened or written; nothing was sent |
 //!
 //! A script may throw `#{kind: "usage", message}` itself to refuse its arguments before it sends
 //! anything (`std/resize` does, for a change that would shrink instances): the host gets
@@ -34,11 +35,22 @@ pub(crate) fn map_error(map: Map, pos: Position) -> Box<EvalAltResult> {
 
 /// A bad argument to `function`.
 pub(crate) fn arg_error(function: &str, message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
+    function_error("argument", function, message.into(), pos)
+}
+
+/// `#{kind, function, message: "function: message"}`.
+fn function_error(kind: &str, function: &str, message: String, pos: Position) -> Box<EvalAltResult> {
     let mut m = Map::new();
-    m.insert("kind".into(), "argument".into());
+    m.insert("kind".into(), kind.into());
     m.insert("function".into(), function.into());
-    m.insert("message".into(), format!("{function}: {}", message.into()).into());
+    m.insert("message".into(), format!("{function}: {message}").into());
     map_error(m, pos)
+}
+
+/// A refusal of what the script was asked to do, found before anything was sent (a journal
+/// that cannot be opened, say): [`Error::Usage`] for the host, exit status 2 for `gandish run`.
+pub(crate) fn usage_error(function: &str, message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
+    function_error("usage", function, message.into(), pos)
 }
 
 fn opt(s: Option<&str>) -> Dynamic {

@@ -19,6 +19,7 @@ use super::{Res, arg_error, id_arg, pos, reg, struct_arg};
 use crate::gandi::bulk::{self, Action, ItemResult, Journal, Options, Task};
 use crate::gandi::throttle::DEFAULT_RATE;
 use crate::script::convert::{to_dynamic, to_value};
+use crate::script::error::usage_error;
 use crate::script::host::{Host, lock};
 use crate::script::limits::Watch;
 use crate::script::plan::PlanEntry;
@@ -351,7 +352,9 @@ fn run(h: &Host, ctx: &NativeCallContext, tasks: Array, opts: Map) -> Res<Array>
         }
     }
     let journal = match &s.journal {
-        Some(p) => Some(Journal::open(p).map_err(|e| arg_error(f, e.to_string(), pos(ctx)))?),
+        Some(p) => {
+            Some(Journal::open(p).map_err(|e| usage_error(f, format!("{e}; nothing was sent"), pos(ctx)))?)
+        }
         None => None,
     };
     let watch = Watch::current(&h.cancel);
