@@ -2,7 +2,7 @@
 
 use crate::gandi::methods::is_known_change;
 use crate::gandi::params::redact_passwords;
-use crate::gandi::{CallOutcome, CallRecord, REDACTED, is_known_read};
+use crate::gandi::{CallOutcome, CallRecord, is_known_read, redact_secret};
 use crate::script::PlanEntry;
 use crate::xmlrpc::Struct;
 use crate::xmlrpc::client::Error as ClientError;
@@ -69,7 +69,7 @@ fn trace(
     stats: &crate::xmlrpc::CallStats,
 ) -> String {
     let redacted = |v: &Value| match (v.as_str(), key) {
-        (Some(s), Some(k)) if !k.is_empty() && s.contains(k) => Value::from(s.replace(k, REDACTED)),
+        (Some(s), Some(k)) => Value::from(redact_secret(s, k).into_owned()),
         _ => v.clone(),
     };
     let record = CallRecord {
@@ -88,8 +88,8 @@ fn trace(
     // The server's own text (a fault string, an error page) may echo the key too.
     let line = super::settings::trace_line(&record);
     match key {
-        Some(k) if !k.is_empty() => line.replace(k, REDACTED),
-        _ => line,
+        Some(k) => redact_secret(&line, k).into_owned(),
+        None => line,
     }
 }
 

@@ -17,7 +17,7 @@ use super::progress::Progress;
 use super::redact::Redactor;
 use super::sandbox::Embedded;
 use crate::Runtime;
-use crate::gandi::{ApiKey, CallOutcome, CallRecord, PRODUCTION_URL};
+use crate::gandi::{ApiKey, CallOutcome, CallRecord, MIN_REMOTE_KEY_LEN, PRODUCTION_URL};
 use crate::xmlrpc::{ClientConfig, Value, json};
 
 /// Shown at the end of `gandish --help`.
@@ -228,6 +228,9 @@ impl Settings {
         } else {
             None
         };
+        if let Some(k) = key.as_ref().map(ApiKey::expose).filter(|k| !k.is_empty()) {
+            check_key_length(k, &url, &key_source)?;
+        }
         let quiet = global.quiet;
         Ok(Settings {
             url,
@@ -287,6 +290,22 @@ impl Settings {
             self.config_path.as_ref().map_or("none".to_string(), |p| p.display().to_string()),
         )
     }
+}
+
+/// Refuses a key shorter than [`MIN_REMOTE_KEY_LEN`] for an endpoint that is not a loopback
+/// address: it is not a Gandi key (those are 24 characters), and redaction could only hide it
+/// where it stands as a whole word. A local sandbox may use any key. The key itself is never in
+/// the message.
+fn check_key_length(key: &str, url: &str, source: &Source) -> Result<(), CliError> {
+    let len = key.chars().count();
+    if len >= MIN_REMOTE_KEY_LEN || crate::xmlrpc::client::url_is_loopback(url) {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "the API key ({source}) is {len} character{} long; Gandi keys are 24, and keys under \
+         {MIN_REMOTE_KEY_LEN} characters are only accepted for loopback endpoints (local sandboxes), not {url}",
+        if len == 1 { "" } else { "s" }
+    )))
 }
 
 /// One `--trace` line for a call: method, arguments (key redacted), duration, bytes, outcome.
@@ -384,6 +403,23 @@ mod tests {
         assert_eq!(s.timeout, Duration::from_secs(2));
         let e = settings(&["--url", "http://x/", "--env", "ote", "eval", "1"], "").unwrap_err();
         assert!(e.message.contains("give one"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_short_key_is_refused_unless_the_endpoint_is_loopback() {
+        let e = settings(&["--api-key", "abc", "--url", "https://rpc.gandi.net/xmlrpc/", "eval", "1"], "")
+            .unwrap_err();
+        assert_eq!(e.exit, crate::cli::exit::Exit::Usage);
+        assert!(
+            e.message.contains("is 3 characters long") && e.message.contains("rpc.gandi.net"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("abc"), "{}", e.message);
+        assert!(settings(&["--api-key", "abc", "--url", "http://127.0.0.1:9/", "eval", "1"], "").is_ok());
+        assert!(
+            settings(&["--api-key", "abcdefgh", "--url", "https://rpc.gandi.net/", "eval", "1"], "").is_ok()
+        );
     }
 
     #[test]

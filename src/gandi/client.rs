@@ -393,9 +393,6 @@ impl Gandi {
 
     /// Replaces the key wherever a string param contains it (for the call log).
     fn redact_key_in(&self, v: &mut Value) {
-        if self.key.expose().chars().count() < 4 {
-            return;
-        }
         let mut stack = vec![v];
         while let Some(v) = stack.pop() {
             match v {

@@ -69,7 +69,7 @@ pub use client::{
 };
 pub use error::GandiError;
 pub use fault::{ApiFault, Qualification};
-pub use key::{ApiKey, REDACTED};
+pub use key::{ApiKey, MIN_REMOTE_KEY_LEN, REDACTED, WHOLE_WORD_BELOW, redact_secret};
 pub use methods::is_known_read;
 pub use params::{CreateParams, Password, RenewParams, UpdateParams, VhostCreateParams};
 pub use throttle::{RateLimiter, RetryPolicy, Throttle};

@@ -503,7 +503,9 @@ fn check_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
 }
 
 /// Whether `url` (already checked) points at a loopback host.
-fn url_is_loopback(url: &str) -> bool {
+/// Whether `url` names a loopback host ([`is_loopback_host`]); `false` for a URL that does not
+/// parse.
+pub fn url_is_loopback(url: &str) -> bool {
     url.parse::<Uri>().ok().and_then(|u| u.host().map(is_loopback_host)).unwrap_or(false)
 }
 
