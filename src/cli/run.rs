@@ -12,6 +12,7 @@ use std::time::Instant;
 use clap::Args;
 use rhai::{AST, Dynamic, Engine, Map, Scope};
 
+use super::confirm::Confirmer;
 use super::exit::{CliError, Exit, script_exit};
 use super::interrupt;
 use super::render::{ScriptSource, render_error, render_plan, render_value, to_json};
@@ -356,6 +357,7 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
         check_report(path)?;
     }
     let rt = runtime(settings)?;
+    let _confirm = Confirmer::install(&rt, settings.yes, settings.dry_run);
     let (interrupted, _hook) = install_interrupt(&rt);
     let started = Instant::now();
     let mut scope = Scope::new();
@@ -400,6 +402,7 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
 /// `gandish eval`.
 pub fn eval(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
     let rt = runtime(settings)?;
+    let _confirm = Confirmer::install(&rt, settings.yes, settings.dry_run);
     let (interrupted, _hook) = install_interrupt(&rt);
     let started = Instant::now();
     let (src, result) = execute(&rt, &Script::Text(args.expr.clone()), &mut Scope::new());

@@ -64,7 +64,7 @@ pub mod resolver;
 pub mod runtime;
 pub mod zone;
 
-pub use confirm::{ConfirmHook, Mutation};
+pub use confirm::{ConfirmHook, Decision, Mutation};
 pub use date::{Date, DateError, Span};
 pub use error::Error;
 pub use host::Clock;

@@ -12,10 +12,10 @@ use std::time::Instant;
 use rhai::{AST, Dynamic, Scope};
 
 use super::catalog::Catalog;
-use super::confirm::Confirmer;
 use super::output::{EntrySources, Printer};
 use super::shape::{self, Shape};
 use crate::Runtime;
+use crate::cli::confirm::Confirmer;
 use crate::script::Error;
 
 /// Whether the loop goes on after an entry.
@@ -148,7 +148,7 @@ impl Session {
             self.catalog.set_user(&self.fns);
         }
         if let Some(c) = &self.confirmer {
-            c.new_entry();
+            c.new_run();
         }
         self.busy.store(true, Ordering::SeqCst);
         let result = self.rt.run_ast_with_scope(&mut self.scope, &self.fns);

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use rhai::{Array, Dynamic, EvalAltResult, Map, Module, NativeCallContext};
 
-use super::{Res, arg_error, id_arg, pos, reg, struct_arg};
+use super::{Res, arg_error, confirmed, declined, id_arg, pos, reg, struct_arg};
 use crate::gandi::bulk::{self, Action, ItemResult, Journal, Options, Task};
 use crate::gandi::throttle::DEFAULT_RATE;
 use crate::script::convert::{to_dynamic, to_value};
@@ -339,6 +339,15 @@ fn run(h: &Host, ctx: &NativeCallContext, tasks: Array, opts: Map) -> Res<Array>
     let parsed: Vec<Task> = tasks.iter().enumerate().map(|(i, t)| task_of(ctx, i, t)).collect::<Res<_>>()?;
     if h.dry_run() {
         return Ok(parsed.iter().enumerate().map(|(i, t)| planned(h, i, t)).collect());
+    }
+    // One question for the batch, before its first send; skipping a batch declines it.
+    if let Some(first) = parsed.first() {
+        let n = parsed.len();
+        let summary = format!("{} ({n} change{} in all)", first.summary(), if n == 1 { "" } else { "s" });
+        let m = crate::script::Mutation::new(f, first.method(), summary, None);
+        if confirmed(h, ctx, &m)?.is_some() {
+            return Err(declined(ctx, &m));
+        }
     }
     match opts.get("rate").map(Dynamic::as_int) {
         Some(Ok(n)) => set_rate(h, ctx, f, n)?,

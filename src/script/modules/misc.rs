@@ -117,7 +117,9 @@ pub(super) fn gandi(host: &Arc<Host>) -> Module {
                 if h.dry_run() {
                     return Ok(plan_raw(&h, method, args, "raw call"));
                 }
-                confirmed(&h, &ctx, &raw_mutation(method, &args))?;
+                if let Some(skipped) = confirmed(&h, &ctx, &raw_mutation(method, &args))? {
+                    return Ok(skipped);
+                }
             }
             call(&h, &ctx, "gandi::invoke", method, args)
         },
@@ -133,7 +135,9 @@ pub(super) fn gandi(host: &Arc<Host>) -> Module {
                 if h.dry_run() {
                     return Ok(plan_raw(&h, method, vec![], "raw call"));
                 }
-                confirmed(&h, &ctx, &raw_mutation(method, &[]))?;
+                if let Some(skipped) = confirmed(&h, &ctx, &raw_mutation(method, &[]))? {
+                    return Ok(skipped);
+                }
             }
             call(&h, &ctx, "gandi::invoke", method, vec![])
         }
