@@ -301,6 +301,14 @@ pub fn error_text(e: &Error, src: &ScriptSource, settings: &Settings, interrupte
     text
 }
 
+/// The end of a run stopped by Ctrl-C or SIGTERM (exit 130), whatever the script's outcome:
+/// the call in flight was cut off, so its result (or error) is not the story. Bulk runs say
+/// what they applied and what was pending.
+fn interruption(settings: &Settings) -> CliError {
+    let text = format!("interrupted\n{}", settings.bulk.interruption_summary());
+    CliError::rendered(Exit::Interrupted, settings.redactor().apply(text.trim_end()).into_owned())
+}
+
 /// Prints `text` on stdout; a closed pipe is not an error.
 pub fn print_stdout(settings: &Settings, text: &str) -> Result<(), CliError> {
     if text.is_empty() {
@@ -378,6 +386,9 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
         }
     }
     summary(settings, &rt, started);
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(interruption(settings));
+    }
     match result {
         Ok(v) => {
             print_outcome(settings, &rt, Some(&v))?;
@@ -408,6 +419,9 @@ pub fn eval(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
     let (src, result) = execute(&rt, &Script::Text(args.expr.clone()), &mut Scope::new());
     settings.progress.finish();
     summary(settings, &rt, started);
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(interruption(settings));
+    }
     match result {
         Ok(v) => print_outcome(settings, &rt, Some(&v)),
         Err(e) => {

@@ -13,7 +13,7 @@ use clap::parser::ValueSource;
 use super::args::{ApiEnv, ColorChoice, GlobalArgs};
 use super::config::{self, ConfigFile};
 use super::exit::CliError;
-use super::progress::Progress;
+use super::progress::{BulkTally, Progress};
 use super::redact::Redactor;
 use super::sandbox::Embedded;
 use crate::Runtime;
@@ -104,6 +104,8 @@ pub struct Settings {
     pub sandbox: Option<Arc<Embedded>>,
     /// The progress display (hidden unless stderr is a terminal and not `-q`).
     pub progress: Progress,
+    /// What the bulk runs got through, for the summary of an interrupted command.
+    pub bulk: BulkTally,
 }
 
 fn source(matches: &ArgMatches, id: &str, env: &'static str) -> Option<Source> {
@@ -252,6 +254,7 @@ impl Settings {
             warnings,
             sandbox,
             progress: Progress::new(!quiet && std::io::stderr().is_terminal()),
+            bulk: BulkTally::default(),
         })
     }
 
@@ -354,9 +357,12 @@ pub fn runtime(settings: &Settings) -> Result<Runtime, CliError> {
     if settings.progress.enabled() {
         let progress = settings.progress.clone();
         b = b.on_wait(move |e| progress.wait_event(e));
-        let progress = settings.progress.clone();
-        b = b.on_bulk(move |e| progress.bulk_event(e));
     }
+    let (progress, tally) = (settings.progress.clone(), settings.bulk.clone());
+    b = b.on_bulk(move |e| {
+        tally.record(e);
+        progress.bulk_event(e);
+    });
     b.build().map_err(|e| match e {
         crate::script::BuildError::Client(e) => CliError::usage(e),
         e => CliError::usage(e),

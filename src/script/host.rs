@@ -76,6 +76,7 @@ impl Host {
         }
         let c = Client::new(url, self.xmlrpc_config.clone())?;
         if clients.len() < 64 {
+            self.cancel.interrupts(&c);
             clients.insert(url.to_string(), c.clone());
         }
         Ok(c)

@@ -273,6 +273,7 @@ impl RuntimeBuilder {
             }
         })));
         let cancel = CancelHandle::default();
+        cancel.interrupts(gandi.client());
         let host = Arc::new(Host {
             gandi,
             zone: self.zone,

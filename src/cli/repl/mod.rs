@@ -8,8 +8,8 @@
 //!   signatures ([`hint`]); `:commands` ([`commands`]).
 //! - History in the platform data directory or `GANDISH_HISTORY`, appended after every entry,
 //!   never with the API key ([`history`]).
-//! - Ctrl-C cancels a running entry (between operations, so a slow call ends first, within the
-//!   call timeout) and clears the line at the prompt; Ctrl-D leaves.
+//! - Ctrl-C cancels a running entry, cutting off the call in flight (its answer is never
+//!   shown), and clears the line at the prompt; Ctrl-D leaves.
 //! - At a terminal, a delete and the first billable change of an entry ask first, unless `yes`
 //!   ([`crate::cli::confirm`]; piped, nothing is asked).
 //! - With piped stdin: no prompt, no colour, no history; entries are read line by line with the

@@ -51,6 +51,9 @@ pub struct Session {
     sources: EntrySources,
     /// How many code entries ran (names them `<repl:N>`).
     entries: usize,
+    /// [`interrupt::count`](crate::cli::interrupt::count) when the current entry started: a
+    /// Ctrl-C since then abandoned its call, so its result is not shown.
+    interrupts_at_start: u64,
 }
 
 impl std::fmt::Debug for Session {
@@ -78,6 +81,7 @@ impl Session {
             confirmer: None,
             sources: EntrySources::default(),
             entries: 0,
+            interrupts_at_start: 0,
         }
     }
 
@@ -150,6 +154,7 @@ impl Session {
         if let Some(c) = &self.confirmer {
             c.new_run();
         }
+        self.interrupts_at_start = crate::cli::interrupt::count();
         self.busy.store(true, Ordering::SeqCst);
         let result = self.rt.run_ast_with_scope(&mut self.scope, &self.fns);
         *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
@@ -160,7 +165,14 @@ impl Session {
 
     fn report(&mut self, result: Result<Dynamic, Error>) {
         let plan = self.rt.take_plan();
+        // Ctrl-C cut the entry's call off: whatever came back after is not its answer.
+        let interrupted = crate::cli::interrupt::count() != self.interrupts_at_start;
         match result {
+            _ if interrupted => {
+                self.failures += 1;
+                self.printer.plan(&plan, true);
+                self.printer.note("cancelled");
+            }
             Ok(v) => self.printer.value(&v, &plan),
             Err(e) => {
                 self.failures += 1;
