@@ -6,7 +6,7 @@ mod bulk_common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use bulk_common::{env, gandish, temp_path};
+use bulk_common::{env, temp_path};
 use gandish::sandbox::ClockMode;
 
 #[test]
@@ -24,8 +24,7 @@ fn a_run_killed_halfway_and_rerun_renews_each_instance_once() {
     let args =
         ["run", "std/renew", "within_days=30", "duration=12m", "parallel=2", "rate=0", "settle_ms=0", &j];
 
-    let mut child =
-        gandish(&env.url, &env.key, &args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = env.gandish(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let started = Instant::now();
     loop {
         let done = env.state().ledger.len();
@@ -46,7 +45,7 @@ fn a_run_killed_halfway_and_rerun_renews_each_instance_once() {
     let open = gandish::gandi::bulk::Journal::open(&journal).unwrap().open_entries();
     assert!(open >= halfway, "{open} open journal entries for {halfway} renewals");
 
-    let out = gandish(&env.url, &env.key, &args).output().unwrap();
+    let out = env.gandish(&args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let counts = env.ledger_counts("paas_vm_renew");
@@ -71,13 +70,7 @@ fn a_failed_item_means_exit_status_1_and_the_report_file_says_which() {
     g.call("sandbox.op.fail_next", vec!["paas_vm_renew".into(), "billing refused".into()]).unwrap();
     let report = temp_path("report").with_extension("json");
     let r = report.display().to_string();
-    let out = gandish(
-        &env.url,
-        &env.key,
-        &["--json", "run", "std/renew", "rate=0", "journal=false", "--report", &r],
-    )
-    .output()
-    .unwrap();
+    let out = env.run(&["--json", "run", "std/renew", "rate=0", "journal=false", "--report", &r]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
     assert_eq!(json["failed"], 1);
@@ -90,7 +83,7 @@ fn a_failed_item_means_exit_status_1_and_the_report_file_says_which() {
     assert_eq!(file, json, "--report writes the same report");
 
     // Rerun: only the failed one is still due, and it renews now.
-    let out = gandish(&env.url, &env.key, &["run", "std/renew", "rate=0", "journal=false"]).output().unwrap();
+    let out = env.gandish(&["run", "std/renew", "rate=0", "journal=false"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().last().unwrap().starts_with("renewed 1, skipped 0, failed 0"), "{stdout}");

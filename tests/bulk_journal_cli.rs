@@ -7,15 +7,11 @@ mod bulk_common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use bulk_common::{env, gandish, temp_path};
+use bulk_common::{env, temp_path, text};
 use gandish::sandbox::ClockMode;
 
 fn renews(env: &bulk_common::Env) -> usize {
     env.ledger_counts("paas_vm_renew").values().sum()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]
@@ -25,8 +21,7 @@ fn junk_in_the_journal_stops_the_run_before_anything_is_sent() {
     std::fs::write(&journal, "{\"t\":1,\"key\":\"k\",\"ev\":\"intent\",\"mark\":1}\nnot a journal line\n\n")
         .unwrap();
     let j = format!("journal={}", journal.display());
-    let out =
-        gandish(&env.url, &env.key, &["run", "std/renew", "within_days=30", "rate=0", &j]).output().unwrap();
+    let out = env.gandish(&["run", "std/renew", "within_days=30", "rate=0", &j]).output().unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(&format!("journal {} line 2", journal.display())), "{stderr}");
@@ -41,8 +36,7 @@ fn a_torn_tail_is_cut_off_said_and_the_run_renews_each_instance_once() {
     let journal = temp_path("torn-cli");
     std::fs::write(&journal, "{\"t\":1,\"key\":\"k\",\"ev\":\"resolved\"}\n{\"t\":17053200").unwrap();
     let j = format!("journal={}", journal.display());
-    let out =
-        gandish(&env.url, &env.key, &["run", "std/renew", "within_days=30", "rate=0", &j]).output().unwrap();
+    let out = env.gandish(&["run", "std/renew", "within_days=30", "rate=0", &j]).output().unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("cut off a torn last line"), "{stderr}");
@@ -62,15 +56,14 @@ fn a_second_run_on_the_same_journal_exits_75_and_sends_nothing() {
     let journal = temp_path("two-runs");
     let j = format!("journal={}", journal.display());
     let args = ["run", "std/renew", "within_days=30", "parallel=1", "rate=0", "force=true", &j];
-    let mut first =
-        gandish(&env.url, &env.key, &args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut first = env.gandish(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let started = Instant::now();
     while renews(&env) == 0 {
         assert!(started.elapsed() < Duration::from_secs(60), "the first run made no progress");
         std::thread::sleep(Duration::from_millis(5));
     }
     let before = env.state().ops.len();
-    let second = gandish(&env.url, &env.key, &args).output().unwrap();
+    let second = env.gandish(&args).output().unwrap();
     let after = env.state().ops.len();
     assert_eq!(second.status.code(), Some(75), "{}", text(&second.stderr));
     assert!(text(&second.stderr).contains("in use by another run"), "{}", text(&second.stderr));
@@ -88,7 +81,7 @@ fn with_no_state_directory_the_run_refuses_unless_told_journal_false() {
     let env = env(60, |c| c.clock = ClockMode::System);
     let (due, _) = env.split_by_window_now(30);
     let run = |extra: &[&str]| {
-        let mut c = gandish(&env.url, &env.key, &["run", "std/renew", "within_days=30", "rate=0"]);
+        let mut c = env.gandish(&["run", "std/renew", "within_days=30", "rate=0"]);
         c.args(extra).env_remove("HOME").env_remove("XDG_STATE_HOME").env_remove("GANDISH_STATE_DIR");
         c.output().unwrap()
     };

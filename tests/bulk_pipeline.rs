@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use bulk_common::{Env, env, gandish, int, renew, temp_path};
+use bulk_common::{Env, env, int, renew, temp_path};
 use gandish::gandi::bulk::{self, Outcome, Task};
 use gandish::gandi::{ApiRecord, Gandi, RetryPolicy, Throttle, Tracker};
 use gandish::sandbox::ClockMode;
@@ -248,8 +248,7 @@ fn under_faults_a_run_killed_halfway_and_rerun_applies_each_renewal_once() {
     let journal = temp_path("pipeline-crash");
     let j = format!("journal={}", journal.display());
     let args = ["run", "std/renew", "within_days=30", "duration=12m", "rate=40", "settle_ms=0", &j];
-    let mut child =
-        gandish(&env.url, &env.key, &args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = env.gandish(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let started = Instant::now();
     let renews_sent = || env.state().ops.values().filter(|o| o.kind == "paas_vm_renew").count();
     while renews_sent() < due.len() / 2 {
@@ -262,7 +261,7 @@ fn under_faults_a_run_killed_halfway_and_rerun_applies_each_renewal_once() {
     let sent = renews_sent();
     assert!(sent < due.len(), "killed too late to test anything ({sent} of {})", due.len());
 
-    let out = gandish(&env.url, &env.key, &args).output().unwrap();
+    let out = env.gandish(&args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     // Let the last operations reach DONE, then read the ledger.

@@ -50,7 +50,7 @@ fn resize_under_faults_changes_each_matching_instance_once_and_verifies_the_resu
         })
     };
     let opts = format!(
-        r#"#{{size: "m", disk: 20, state: "running", rate: 0, settle_ms: 0, poll: 0.1, journal: "{}"}}"#,
+        r#"#{{size: "m", disk: 20, state: "running", allow_shrink: true, rate: 0, settle_ms: 0, poll: 0.1, journal: "{}"}}"#,
         journal.display()
     );
     let report = map(run(&rt, "resize", &format!("main({opts})")));
@@ -93,10 +93,11 @@ fn resize_under_faults_changes_each_matching_instance_once_and_verifies_the_resu
 fn resize_dry_run_plans_only_and_bad_requests_are_named() {
     let env = env(40, |_| {});
     let rt = env.runtime_with(|b| b.dry_run(true));
-    let report = map(run(&rt, "resize", r#"main(#{size: "xl", journal: false})"#));
+    // xxl is the largest size: growing only, so the shrink guard has nothing to refuse.
+    let report = map(run(&rt, "resize", r#"main(#{size: "xxl", journal: false})"#));
     let planned = int(&report, "planned");
     assert!(planned > 0);
-    assert_eq!(planned as usize, env.state().instances.values().filter(|i| i.size != "xl").count());
+    assert_eq!(planned as usize, env.state().instances.values().filter(|i| i.size != "xxl").count());
     assert!(env.state().ledger.is_empty());
     assert!(rt.calls().iter().all(|c| c.method != "paas.update"));
     for (call, want) in [

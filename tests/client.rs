@@ -435,3 +435,45 @@ fn https_to_a_plain_http_server_is_an_error_not_a_hang() {
     let e = Client::new(&url, cfg).unwrap().call("first", &[Value::Int(1)]).unwrap_err();
     assert!(e.is_transport() && !e.is_fault(), "{e:?}");
 }
+
+#[test]
+fn interrupt_cuts_off_the_call_in_flight_and_refuses_new_ones_until_resumed() {
+    // A server that reads each request and answers only once the client hangs up: the first
+    // call can only end by being cut off. Later connections get a normal answer.
+    let server = RawServer::start(|mut conn| {
+        let Some(req) = conn.read_request() else { return };
+        if String::from_utf8_lossy(&req.body).contains("hang") {
+            let mut rest = Vec::new();
+            let _ = conn.stream.read_to_end(&mut rest); // until the client closes
+            return;
+        }
+        let body = gandish::xmlrpc::encode_response(&Value::from("ok")).unwrap();
+        write_response(&mut conn.stream, "200 OK", "text/xml", &body);
+    });
+    let c = client(&server.url());
+    let calling = {
+        let c = c.clone();
+        std::thread::spawn(move || c.call("hang", &[]))
+    };
+    // Interrupt once the server holds the request.
+    for _ in 0..4000 {
+        if !server.requests.lock().unwrap().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(server.requests.lock().unwrap().len(), 1, "the request reached the server");
+    c.interrupt();
+    let e = calling.join().unwrap().unwrap_err();
+    assert!(matches!(e, Error::Interrupted { sent: true, .. }), "{e:?}");
+    assert!(e.maybe_applied(), "a call cut off may have been applied");
+    assert!(e.to_string().contains("interrupted; it may or may not have been applied"), "{e}");
+
+    // Interrupted: nothing more is sent, and that is not a maybe-applied failure.
+    let e = c.call("fine", &[]).unwrap_err();
+    assert!(matches!(e, Error::Interrupted { sent: false, .. }) && !e.maybe_applied(), "{e:?}");
+    assert_eq!(server.requests.lock().unwrap().len(), 1, "the refused call was not sent");
+    c.resume();
+    assert_eq!(c.call("fine", &[]).unwrap(), Value::from("ok"));
+    assert_eq!(server.requests.lock().unwrap().len(), 2);
+}

@@ -4,159 +4,17 @@
 //!
 //! Needs `tmux` (`.ci/install-peers` installs it); without it these tests fail and say so.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "support/term.rs"]
+mod term;
+
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use term::{PATIENCE, Term};
 
 /// The embedded sandbox's key.
 const SANDBOX_KEY: &str = "my 24-character API key";
-/// The longest any wait may take.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// A gandish REPL running in its own tmux server.
-struct Term {
-    socket: String,
-}
-
-fn tmux_available() {
-    match Command::new("tmux").arg("-V").output() {
-        Ok(o) if o.status.success() => {}
-        _ => panic!(
-            "tmux is needed for the pseudo-terminal REPL tests and was not found: install it \
-             (apt-get install tmux; .ci/install-peers does)"
-        ),
-    }
-}
-
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-impl Term {
-    /// Starts `gandish repl --sandbox` with its history in `history`.
-    fn start(history: &Path) -> Term {
-        Term::start_with(history, &["--sandbox"])
-    }
-
-    /// Starts `gandish --no-config repl ARGS…` with its history in `history`.
-    fn start_with(history: &Path, args: &[&str]) -> Term {
-        tmux_available();
-        let socket = format!("gandish-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
-        let repl = format!(
-            "{} --no-config repl {}",
-            quote(env!("CARGO_BIN_EXE_gandish")),
-            args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
-        );
-        // The shell reports the exit status on the screen once the REPL has ended (and traps
-        // Ctrl-C's SIGINT so that it outlives the REPL; the REPL gets the default disposition).
-        let cmd = format!(
-            "exec env -u GANDI_API_KEY -u GANDI_URL -u NO_COLOR GANDISH_HISTORY={} sh -c {}",
-            quote(&history.display().to_string()),
-            quote(&format!("trap : INT; {repl}; echo \"[exited $?]\""))
-        );
-        let t = Term { socket };
-        let out = t.tmux(&["new-session", "-d", "-s", "t", "-x", "200", "-y", "50", &cmd]);
-        assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
-        t.tmux(&["set-option", "-t", "t", "remain-on-exit", "on"]);
-        t.wait_for("the banner and the prompt", |s| s.contains(":help for help") && s.contains("gandish>"));
-        t
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    /// Types text literally. (tmux reads an argument ending in `;` as a command separator, so
-    /// that one is escaped.)
-    fn type_text(&self, text: &str) {
-        let arg = match text.strip_suffix(';') {
-            Some(t) => format!("{t}\\;"),
-            None => text.to_string(),
-        };
-        self.tmux(&["send-keys", "-t", "t", "-l", &arg]);
-    }
-
-    /// Presses keys (`Enter`, `Tab`, `C-c`, `C-d`, `Up`).
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "t"];
-        args.extend(keys);
-        self.tmux(&args);
-    }
-
-    /// Types a line and presses Enter.
-    fn line(&self, text: &str) {
-        self.type_text(text);
-        self.keys(&["Enter"]);
-    }
-
-    /// Types a complete entry, presses Enter and waits for the next prompt. (Keys typed while
-    /// an entry runs may be lost when the line editor takes the terminal back, as in other
-    /// line editors, so a test types only at a prompt.)
-    fn entry(&self, text: &str) {
-        self.at_prompt();
-        let prompts = self.screen().matches("gandish>").count();
-        self.line(text);
-        self.wait_for("the next prompt", |s| s.matches("gandish>").count() > prompts);
-    }
-
-    /// Waits for an empty prompt.
-    fn at_prompt(&self) {
-        self.wait_line("");
-    }
-
-    /// The screen and its scrollback.
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "t", "-S", "-2000"]).stdout)
-            .into_owned()
-    }
-
-    /// The last non-empty line of the screen (the prompt line, while editing).
-    fn last_line(&self) -> String {
-        self.screen().lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim_end().to_string()
-    }
-
-    /// Polls the screen until `ok` holds; panics with the screen after [`PATIENCE`].
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("waited {PATIENCE:?} for {what}; the screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Waits until the prompt line reads exactly `gandish> {text}` (with a hint possibly after).
-    fn wait_line(&self, text: &str) {
-        let want = format!("gandish> {text}");
-        let deadline = Instant::now() + PATIENCE;
-        let matches =
-            |line: String| if text.is_empty() { line == "gandish>" } else { line.starts_with(&want) };
-        while !matches(self.last_line()) {
-            if Instant::now() > deadline {
-                panic!("waited {PATIENCE:?} for the line {want:?}; the screen:\n{}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
-    }
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("gandish-pty-{name}-{}", std::process::id()));
@@ -282,9 +140,23 @@ fn a_delete_asks_first_at_a_terminal() {
     let t = Term::start(&dir.join("history"));
     t.at_prompt();
     t.line("paas::delete(1)");
-    t.wait_for("the question", |s| s.contains("delete instance 1? [y]es / [a]ll / [N]o"));
+    t.wait_for("the question", |s| s.contains("delete instance 1? [y]es / [n]o, skip it / [a]ll / [q]uit"));
     t.line("n");
-    t.wait_for("the refusal", |s| s.contains("paas::delete: not confirmed, nothing sent"));
+    t.wait_for("the skipped change as the value", |s| s.contains("skipped:") && s.contains("summary:"));
+    t.at_prompt();
+    // A loop of renewals asks once, before the first; `n` skips that one and asks again at the
+    // next, which `y` sends with the rest; the loop goes on to the end.
+    t.line("let sent = 0; for id in [1, 2, 3] { let r = paas::renew(id, \"1m\"); if !(\"skipped\" in r) { sent += 1 } } sent");
+    t.wait_for("the first question", |s| s.contains("renew instance 1 for 1m (billable)? [y]es"));
+    t.line("n");
+    t.wait_for("the second question", |s| s.contains("renew instance 2 for 1m (billable)? [y]es"));
+    t.line("y");
+    t.wait_for("two renewals sent", |s| count_lines(s, "2") == 1);
+    assert!(
+        !t.screen().contains("renew instance 3 for 1m (billable)?"),
+        "asked once confirmed:\n{}",
+        t.screen()
+    );
     t.at_prompt();
     t.line("paas::info(1).name");
     t.wait_for("the instance still there", |s| count_lines(s, "Mon PaaS") == 1);

@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use gandish::script::{Error, Mutation};
+use gandish::script::{Decision, Error, Mutation};
 use gandish::xmlrpc::Value;
 use support::*;
 
@@ -96,4 +96,24 @@ fn dry_run_does_not_ask_and_the_hook_can_be_replaced() {
     rt.set_confirm(None);
     let _ = eval(&rt, "paas::restart(1)");
     assert_eq!(asked.lock().unwrap().len(), 1, "the removed hook is not asked");
+}
+
+#[test]
+fn a_skipped_change_is_not_sent_and_the_script_goes_on() {
+    let sb = sandbox();
+    let (b, _) = builder(&sb);
+    let rt = b.confirm_with(|_| Decision::Skip).build().unwrap();
+    let before = ledger(&sb).len();
+    let v = eval(
+        &rt,
+        r#"let r = op::wait(paas::delete(1)); `${r.skipped} ${r.method} ${r.summary} ${paas::count()}`"#,
+    );
+    assert_eq!(string(v), "true paas.delete delete instance 1 1", "op::wait passes it through; still there");
+    // A bulk batch answered Skip is declined as a whole: a catchable error, nothing sent.
+    let v = eval(
+        &rt,
+        r#"let k = ""; try { bulk::run([bulk::update_task(paas::info(1), #{size: "xl"})], #{rate: 0}); k = "sent" } catch (e) { k = `${e.kind} ${e.function}` } k"#,
+    );
+    assert_eq!(string(v), "declined bulk::run");
+    assert_eq!(ledger(&sb).len(), before, "nothing was applied");
 }

@@ -108,6 +108,11 @@ fn set_mode(path: &Path, mode: u32) {
 }
 
 fn gandish(url: &str, via: Via<'_>, args: &[&str]) -> Command {
+    gandish_as(url, KEY, via, args)
+}
+
+/// [`gandish`] with another key (`Via::Config` files always hold [`KEY`]).
+fn gandish_as(url: &str, key: &str, via: Via<'_>, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gandish"));
     for v in [
         "GANDI_API_KEY",
@@ -122,10 +127,10 @@ fn gandish(url: &str, via: Via<'_>, args: &[&str]) -> Command {
     c.env("GANDISH_HISTORY", "").env("NO_COLOR", "1").stdin(Stdio::null());
     match via {
         Via::Env => {
-            c.arg("--no-config").env("GANDI_API_KEY", KEY);
+            c.arg("--no-config").env("GANDI_API_KEY", key);
         }
         Via::Flag => {
-            c.args(["--no-config", "--api-key", KEY]);
+            c.args(["--no-config", "--api-key", key]);
         }
         Via::Config(path) => {
             c.env("GANDISH_CONFIG", path);
@@ -419,6 +424,117 @@ fn a_server_echoing_the_key_in_faults_and_error_pages_is_redacted() {
     assert_eq!(o.code, Some(4), "{}", o.stderr);
     assert!(o.stderr.contains("500"), "{}", o.stderr);
     files_clean(&dir, "echo");
+}
+
+/// Keys of 1, 3, 8 and 24 characters, each a fragment of words gandish prints (`a` and `aas` of
+/// `paas`, `nvironme` of `environment`), or a long random one.
+const KEYS: [&str; 4] = ["a", "aas", "nvironme", "Z3kQ0a9wXr7Lm2Nb5Vc8Td1Y"];
+
+/// No leak: a long key appears nowhere; a short one never as a whole word (where it is glued
+/// to letters it is part of another word, such as `a` in `paas`). No mangling: every
+/// `[REDACTED]` stands apart from letters and digits, and the words given are intact.
+fn redacted_well(text: &str, key: &str, words: &[&str], what: &str) {
+    let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    if key.len() >= 16 {
+        assert!(!text.contains(key), "{what}: the key leaked:\n{text}");
+    } else {
+        for (at, _) in text.match_indices(key) {
+            let (before, after) = (text[..at].chars().next_back(), text[at + key.len()..].chars().next());
+            assert!(glued(before) || glued(after), "{what}: the key {key:?} stands alone at {at}:\n{text}");
+        }
+    }
+    for (at, _) in text.match_indices(REDACTED) {
+        let (before, after) = (text[..at].chars().next_back(), text[at + REDACTED.len()..].chars().next());
+        assert!(!glued(before) && !glued(after), "{what}: a word was mangled at {at}:\n{text}");
+    }
+    for w in words {
+        assert!(text.contains(w), "{what}: {w:?} is missing or mangled:\n{text}");
+    }
+}
+
+const REDACTED: &str = "[REDACTED]";
+
+#[test]
+fn keys_of_1_3_8_and_24_characters_never_leak_and_never_mangle_words() {
+    for key in KEYS {
+        let sb = Sandbox::start(key);
+        let check = |o: &Out, words: &[&str], what: &str| {
+            redacted_well(&o.stdout, key, &[], &format!("{key:?} {what}, stdout"));
+            redacted_well(&o.stderr, key, words, &format!("{key:?} {what}, stderr"));
+        };
+        let o = out(gandish_as(&sb.url, key, Via::Env, &["--trace", "-v", "call", "paas.info", "1"])
+            .output()
+            .unwrap());
+        assert_eq!(o.code, Some(0), "{key:?}: {}", o.stderr);
+        assert!(o.stdout.contains("\"id\": 1") && o.stdout.contains("\"name\": "), "{}", o.stdout);
+        check(&o, &["api key: set (environment GANDI_API_KEY)", "endpoint: "], "call -v");
+
+        let o = out(gandish_as(
+            &sb.url,
+            key,
+            Via::Flag,
+            &["--trace", "-v", "eval", "paas::list().len() + paas::info(1).id"],
+        )
+        .output()
+        .unwrap());
+        assert_eq!(o.code, Some(0), "{key:?}: {}", o.stderr);
+        check(
+            &o,
+            &["trace: paas.info [\"[REDACTED]\",1]", "trace: paas.list [\"[REDACTED]\"", "ok"],
+            "eval --trace",
+        );
+
+        let o = out(gandish_as(&sb.url, key, Via::Env, &["call", "paas.info", "999999"]).output().unwrap());
+        assert_eq!(o.code, Some(3), "{key:?}: {}", o.stderr);
+        check(&o, &["fault 537542"], "call fault");
+
+        // A server that echoes the key in its fault string, and one that echoes it in an error page.
+        let fault = RawServer::start(|body| Some(fault_echoing_the_key(body)));
+        for args in [&["--trace", "-v", "call", "paas.list"][..], &["--trace", "eval", "paas::list()"][..]] {
+            let o = out(gandish_as(&fault.url, key, Via::Env, args).output().unwrap());
+            assert_eq!(o.code, Some(3), "{key:?} {args:?}: {}", o.stderr);
+            check(&o, &["Invalid API key [REDACTED] (key [REDACTED] unknown)", "paas.list"], "echoed fault");
+        }
+        let page = RawServer::start(|body| {
+            let k = first_string(body);
+            Some(http("500 Internal Server Error", "text/html", &format!("<h1>rejected</h1><p>key {k}</p>")))
+        });
+        let o =
+            out(gandish_as(&page.url, key, Via::Env, &["--trace", "call", "paas.list"]).output().unwrap());
+        assert_eq!(o.code, Some(4), "{key:?}: {}", o.stderr);
+        check(&o, &["500", "paas.list"], "echoed error page");
+    }
+}
+
+#[test]
+fn a_short_key_is_refused_for_a_remote_endpoint_without_showing_it() {
+    for key in ["a", "aas", "abcdefg"] {
+        let o = run_clean_of(
+            gandish_as("https://rpc.ote.gandi.net/xmlrpc/", key, Via::Env, &["call", "version.info"]),
+            key,
+        );
+        assert_eq!(o.code, Some(2), "{key:?}: {}", o.stderr);
+        assert!(o.stderr.contains(&format!("is {} character", key.len())), "{}", o.stderr);
+        assert!(o.stderr.contains("only accepted for loopback endpoints"), "{}", o.stderr);
+    }
+    // Eight characters are enough (the call then fails to connect, which is not the point).
+    let o = out(gandish_as(
+        "https://127.0.0.2.invalid/",
+        "abcdefgh",
+        Via::Env,
+        &["--timeout", "1", "call", "version.info"],
+    )
+    .output()
+    .unwrap());
+    assert!(!o.stderr.contains("loopback endpoints"), "{}", o.stderr);
+}
+
+/// The outputs of `cmd`, checked for `key` standing as a whole word.
+fn run_clean_of(mut cmd: Command, key: &str) -> Out {
+    let o = out(cmd.output().unwrap());
+    redacted_well(&o.stdout, key, &[], "stdout");
+    redacted_well(&o.stderr, key, &[], "stderr");
+    o
 }
 
 #[test]

@@ -85,8 +85,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub sandbox: bool,
 
-    /// Send no change: creations, updates, renewals, restarts and deletions are printed as a plan
-    /// instead [file: dry_run].
+    /// Send no change: creations, updates, renewals, restarts, cancellations and deletions are
+    /// printed as a plan instead; `call` sends only methods known to read [file: dry_run].
     #[arg(long, global = true)]
     pub dry_run: bool,
 
@@ -178,7 +178,13 @@ is refused rather than guessed at. The result is printed in the same mapping; a 
 a fraction or exponent (1.0) and a dateTime is always in the compact form.
 
 Unless --raw is given, a configured API key (--api-key or GANDI_API_KEY) is sent as the first
-parameter, as every Gandi method expects. The key is never printed.";
+parameter, as every Gandi method expects. The key is never printed.
+
+Under --dry-run, only methods known to read are sent (every list, count and info of the API, \
+paas.vhost.get_dns_entries, hosting.metric.query, version.info, system.listMethods/methodSignature/\
+methodHelp and sandbox.ledger). Every other method (create, update, delete, renew, restart, \
+cancel, and any name gandish does not know) is printed as a plan and not sent; with --json the \
+plan is {\"dry_run\": true, \"sent\": false, \"method\", \"args\"}.";
 
 const CALL_AFTER_HELP: &str = "Exit status: 0 success, 2 usage error, 3 the server answered a fault \
 (printed as `fault CODE: STRING` on stderr), 4 transport or protocol error (connection, TLS, HTTP \

@@ -1,16 +1,25 @@
 //! `gandish call`: one XML-RPC call, result printed as JSON.
 
-use crate::gandi::{CallOutcome, CallRecord, REDACTED};
+use crate::gandi::methods::is_known_change;
+use crate::gandi::params::redact_passwords;
+use crate::gandi::{CallOutcome, CallRecord, is_known_read, redact_secret};
+use crate::script::PlanEntry;
+use crate::xmlrpc::Struct;
 use crate::xmlrpc::client::Error as ClientError;
 use crate::xmlrpc::{Client, Value, json};
 
 use super::args::CallArgs;
 use super::exit::CliError;
+use super::render::render_plan;
 use super::settings::Settings;
 
 /// Runs `gandish call` and returns the text to print on stdout (the pretty JSON result with a
-/// trailing newline). The caller redacts and prints it.
+/// trailing newline, or under `--dry-run` the plan of a change). The caller redacts and prints
+/// it.
 pub fn run(args: &CallArgs, settings: &Settings) -> Result<String, CliError> {
+    if settings.dry_run && !is_known_read(&args.method) {
+        return Ok(plan(args, call_params(args, None)?, settings.json));
+    }
     let params = call_params(args, settings.api_key())?;
     let client = Client::new(&settings.url, settings.client_config()).map_err(client_error)?;
     let (result, stats) = client.call_with_stats(&args.method, &params);
@@ -24,6 +33,33 @@ pub fn run(args: &CallArgs, settings: &Settings) -> Result<String, CliError> {
     Ok(text)
 }
 
+/// What `--dry-run` prints instead of sending a change (or a method not known to only read):
+/// the plan entry, in the form script plans take, or as JSON `{"dry_run": true, "sent": false,
+/// "method", "args"}`. The key is not among the arguments shown, and passwords are redacted.
+fn plan(args: &CallArgs, mut shown: Vec<Value>, json_output: bool) -> String {
+    for a in shown.iter_mut() {
+        redact_passwords(a);
+    }
+    if json_output {
+        let mut entry = Struct::new();
+        entry.insert("dry_run", true);
+        entry.insert("sent", false);
+        entry.insert("method", args.method.as_str());
+        entry.insert("args", Value::Array(shown));
+        let mut text = json::to_string_pretty(&Value::Struct(entry)).unwrap_or_default();
+        text.push('\n');
+        return text;
+    }
+    let summary =
+        if is_known_change(&args.method) { "call" } else { "call of a method not known to only read" };
+    render_plan(&[PlanEntry {
+        method: args.method.clone(),
+        args: shown,
+        summary: summary.into(),
+        errors: None,
+    }])
+}
+
 /// The `--trace` line of the call, in the same form as script calls, with the key redacted.
 fn trace(
     args: &CallArgs,
@@ -33,7 +69,7 @@ fn trace(
     stats: &crate::xmlrpc::CallStats,
 ) -> String {
     let redacted = |v: &Value| match (v.as_str(), key) {
-        (Some(s), Some(k)) if !k.is_empty() && s.contains(k) => Value::from(s.replace(k, REDACTED)),
+        (Some(s), Some(k)) => Value::from(redact_secret(s, k).into_owned()),
         _ => v.clone(),
     };
     let record = CallRecord {
@@ -52,8 +88,8 @@ fn trace(
     // The server's own text (a fault string, an error page) may echo the key too.
     let line = super::settings::trace_line(&record);
     match key {
-        Some(k) if !k.is_empty() => line.replace(k, REDACTED),
-        _ => line,
+        Some(k) => redact_secret(&line, k).into_owned(),
+        None => line,
     }
 }
 

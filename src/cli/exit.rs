@@ -84,7 +84,8 @@ impl CliError {
 }
 
 /// The exit status for a script error: 3 for an uncaught API fault, 4 for a transport error,
-/// 130 for a run cancelled (by Ctrl-C), 2 for a script file that cannot be read, 1 otherwise
+/// 130 for a run cancelled (by Ctrl-C), 2 for a script file that cannot be read or arguments the
+/// script refused (a thrown `#{kind: "usage"}`), 1 otherwise
 /// (syntax, runtime and argument errors, failed operations, limits, timeouts).
 pub fn script_exit(e: &crate::script::Error) -> Exit {
     use crate::script::Error as E;

@@ -13,11 +13,13 @@
 //! - [`call`]: `gandish call`;
 //! - [`exit`]: exit statuses and the error that carries one;
 //! - [`redact`]: keeps the API key out of everything printed;
+//! - [`confirm`]: the confirmation rule of `eval`, `run` and the REPL;
 //! - [`sandbox`]: `gandish sandbox` and the global `--sandbox` flag.
 
 pub mod args;
 pub mod call;
 pub mod config;
+pub mod confirm;
 pub mod exit;
 pub mod interrupt;
 pub mod progress;

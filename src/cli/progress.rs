@@ -150,3 +150,80 @@ fn println_ignoring_pipe(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
 }
+
+/// What the bulk runs of a command got through, from their events: for the summary printed
+/// when the command is interrupted. Cloning shares it.
+#[derive(Clone, Debug, Default)]
+pub struct BulkTally(Arc<Mutex<Vec<BulkRun>>>);
+
+/// One `bulk::run` as its events told it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BulkRun {
+    /// Its label (`renew`, `resize`).
+    pub label: String,
+    /// Tasks in all.
+    pub total: usize,
+    /// Tasks this run applied.
+    pub applied: usize,
+    /// Tasks an earlier run had applied.
+    pub already: usize,
+    /// Tasks that failed.
+    pub failed: usize,
+    /// Whether the run finished.
+    pub finished: bool,
+}
+
+impl BulkTally {
+    /// Records an event.
+    pub fn record(&self, e: &crate::gandi::bulk::Event<'_>) {
+        use crate::gandi::bulk::{Event, Outcome};
+        let mut runs = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match e {
+            Event::Started { label, total } => {
+                runs.push(BulkRun { label: label.to_string(), total: *total, ..BulkRun::default() })
+            }
+            Event::Item { result, .. } => {
+                if let Some(run) = runs.last_mut() {
+                    match result.outcome {
+                        Outcome::Applied => run.applied += 1,
+                        Outcome::AlreadyApplied => run.already += 1,
+                        Outcome::Failed => run.failed += 1,
+                        _ => {}
+                    }
+                }
+            }
+            Event::Finished { .. } => {
+                if let Some(run) = runs.last_mut() {
+                    run.finished = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The runs recorded so far.
+    pub fn runs(&self) -> Vec<BulkRun> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// For an interrupted command: a line per bulk run saying what was applied and what was
+    /// still pending, and how to finish; empty when no bulk run started.
+    pub fn interruption_summary(&self) -> String {
+        let mut out = String::new();
+        for r in self.runs() {
+            let pending = r.total.saturating_sub(r.applied + r.already + r.failed);
+            out.push_str(&format!(
+                "{}: {} applied, {} done by an earlier run, {} failed or cut off, {pending} not done (not \
+                 sent yet) of {}\n",
+                r.label, r.applied, r.already, r.failed, r.total
+            ));
+        }
+        if !out.is_empty() {
+            out.push_str(
+                "the journal records every change sent: run the same command again to finish; it \
+                 checks the pending ones first and sends nothing twice\n",
+            );
+        }
+        out
+    }
+}

@@ -1,8 +1,12 @@
-//! Keeps secrets (the API key) out of everything the command line prints.
+//! Keeps secrets (the API key) out of everything the command line prints, by the rule of
+//! [`redact_secret`]: long secrets wherever they appear, short ones where they stand as a whole
+//! word, so that a short key never mangles the words around it.
 
 use std::borrow::Cow;
 
-/// Replaces every occurrence of the secrets it knows with `[REDACTED]`, in plain text and in the
+use crate::gandi::redact_secret;
+
+/// Replaces the secrets it knows with `[REDACTED]` ([`redact_secret`]), in plain text and in the
 /// escaped form JSON output would give them.
 #[derive(Clone, Default)]
 pub struct Redactor {
@@ -16,7 +20,7 @@ impl std::fmt::Debug for Redactor {
 }
 
 /// What a secret is replaced with.
-pub const REDACTED: &str = "[REDACTED]";
+pub use crate::gandi::REDACTED;
 
 impl Redactor {
     /// A redactor that changes nothing.
@@ -44,8 +48,8 @@ impl Redactor {
     pub fn apply<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(text);
         for n in &self.needles {
-            if out.contains(n.as_str()) {
-                out = Cow::Owned(out.replace(n.as_str(), REDACTED));
+            if let Cow::Owned(o) = redact_secret(&out, n) {
+                out = Cow::Owned(o);
             }
         }
         out
@@ -65,6 +69,14 @@ mod tests {
         assert_eq!(r.apply(&json), "\"[REDACTED]\"");
         assert_eq!(r.apply("nothing here"), "nothing here");
         assert!(!format!("{r:?}").contains("s3cr"));
+    }
+
+    #[test]
+    fn a_short_secret_never_mangles_words() {
+        let mut r = Redactor::new();
+        r.add("a");
+        assert_eq!(r.apply("paas.info failed: key a"), "paas.info failed: key [REDACTED]");
+        assert_eq!(r.apply("[\"a\",1]"), "[\"[REDACTED]\",1]");
     }
 
     #[test]

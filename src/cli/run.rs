@@ -12,6 +12,7 @@ use std::time::Instant;
 use clap::Args;
 use rhai::{AST, Dynamic, Engine, Map, Scope};
 
+use super::confirm::Confirmer;
 use super::exit::{CliError, Exit, script_exit};
 use super::interrupt;
 use super::render::{ScriptSource, render_error, render_plan, render_value, to_json};
@@ -33,7 +34,11 @@ literal is read as one: 42, -1.5, true, false, (), \"text\", 'c', [1, 2], #{a: 1
 if another run holds it, gandish exits at once with status 75. --report FILE writes a JSON report \
 (tagged JSON, written to a temporary file then renamed, so readers never see half a file): the \
 variable REPORT if the script defines it at top level, else the script's value. A failed run writes \
-the report only if REPORT was set before the failure.";
+the report only if REPORT was set before the failure.
+
+Nothing is sent before the run knows it can record it: the --lock file must open and the --report \
+folder must take a file before the script starts, and a bulk script's journal must open before its \
+first change. Otherwise gandish exits 2, naming the path and the reason.";
 
 /// `gandish run`.
 #[derive(Debug, Args)]
@@ -157,13 +162,10 @@ pub struct RunLock {
 
 /// Takes the `--lock` file, or says who holds it (exit 75).
 pub fn acquire_lock(path: &Path) -> Result<RunLock, CliError> {
-    let mut file = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| CliError::usage(format!("cannot open the lock file {}: {e}", path.display())))?;
+    let mut file =
+        File::options().read(true).write(true).create(true).truncate(false).open(path).map_err(|e| {
+            CliError::usage(format!("cannot open the lock file {}: {e}; nothing was sent", path.display()))
+        })?;
     match file.try_lock() {
         Ok(()) => {
             let _ = file.set_len(0);
@@ -180,16 +182,22 @@ pub fn acquire_lock(path: &Path) -> Result<RunLock, CliError> {
             ))
         }
         Err(std::fs::TryLockError::Error(e)) => {
-            Err(CliError::failure(format!("cannot lock {}: {e}", path.display())))
+            Err(CliError::usage(format!("cannot lock {}: {e}; nothing was sent", path.display())))
         }
     }
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same folder, then a rename.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+/// The temporary file [`write_atomic`] writes before renaming it to `path`: in the same folder,
+/// so that the rename is atomic.
+fn temp_beside(path: &Path) -> PathBuf {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same folder, then a rename.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = temp_beside(path);
     let result = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
@@ -200,6 +208,27 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Checks, before the run sends anything, that [`write_atomic`] will be able to write the report
+/// at `path`: the path is not a folder, and its temporary file can be created and written in its
+/// folder (then removed). Otherwise a usage error (exit 2) naming the path and the reason.
+pub fn check_report(path: &Path) -> Result<(), CliError> {
+    let refuse = |why: String| {
+        CliError::usage(format!("cannot write the report {}: {why}; nothing was sent", path.display()))
+    };
+    if path.is_dir() {
+        return Err(refuse("it is a folder".into()));
+    }
+    let tmp = temp_beside(path);
+    let probe = File::create(&tmp).and_then(|mut f| f.write_all(b"{}\n").and_then(|()| f.sync_all()));
+    let _ = std::fs::remove_file(&tmp);
+    probe.map_err(|e| match tmp.parent() {
+        Some(dir) if e.kind() == std::io::ErrorKind::NotFound => {
+            refuse(format!("the folder {} does not exist", dir.display()))
+        }
+        _ => refuse(e.to_string()),
+    })
 }
 
 /// What to run.
@@ -258,6 +287,11 @@ pub fn error_text(e: &Error, src: &ScriptSource, settings: &Settings, interrupte
     if interrupted && matches!(e, Error::Cancelled { .. }) {
         return "interrupted\n".into();
     }
+    // Refused arguments: the message says what to pass; where in the script it was thrown
+    // does not help the user.
+    if let Error::Usage { message, .. } = e {
+        return format!("error: {message}\n");
+    }
     let mut text = render_error(e, src, settings.color);
     if matches!(e, Error::Fault { .. }) && settings.api_key().is_none() {
         text.push_str(
@@ -265,6 +299,14 @@ pub fn error_text(e: &Error, src: &ScriptSource, settings: &Settings, interrupte
         );
     }
     text
+}
+
+/// The end of a run stopped by Ctrl-C or SIGTERM (exit 130), whatever the script's outcome:
+/// the call in flight was cut off, so its result (or error) is not the story. Bulk runs say
+/// what they applied and what was pending.
+fn interruption(settings: &Settings) -> CliError {
+    let text = format!("interrupted\n{}", settings.bulk.interruption_summary());
+    CliError::rendered(Exit::Interrupted, settings.redactor().apply(text.trim_end()).into_owned())
 }
 
 /// Prints `text` on stdout; a closed pipe is not an error.
@@ -317,7 +359,13 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
     let script = resolve_script(&args.script)?;
     let map = parse_args(&args.args)?;
     let _lock = args.lock.as_deref().map(acquire_lock).transpose()?;
+    // Before anything is sent: a run that could not record its report would leave the user
+    // unsure what it changed. (The journal is opened by `bulk::run` before its first send.)
+    if let Some(path) = &args.report {
+        check_report(path)?;
+    }
     let rt = runtime(settings)?;
+    let _confirm = Confirmer::install(&rt, settings.yes, settings.dry_run);
     let (interrupted, _hook) = install_interrupt(&rt);
     let started = Instant::now();
     let mut scope = Scope::new();
@@ -338,6 +386,9 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
         }
     }
     summary(settings, &rt, started);
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(interruption(settings));
+    }
     match result {
         Ok(v) => {
             print_outcome(settings, &rt, Some(&v))?;
@@ -362,11 +413,15 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
 /// `gandish eval`.
 pub fn eval(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
     let rt = runtime(settings)?;
+    let _confirm = Confirmer::install(&rt, settings.yes, settings.dry_run);
     let (interrupted, _hook) = install_interrupt(&rt);
     let started = Instant::now();
     let (src, result) = execute(&rt, &Script::Text(args.expr.clone()), &mut Scope::new());
     settings.progress.finish();
     summary(settings, &rt, started);
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(interruption(settings));
+    }
     match result {
         Ok(v) => print_outcome(settings, &rt, Some(&v)),
         Err(e) => {

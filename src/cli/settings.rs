@@ -13,11 +13,11 @@ use clap::parser::ValueSource;
 use super::args::{ApiEnv, ColorChoice, GlobalArgs};
 use super::config::{self, ConfigFile};
 use super::exit::CliError;
-use super::progress::Progress;
+use super::progress::{BulkTally, Progress};
 use super::redact::Redactor;
 use super::sandbox::Embedded;
 use crate::Runtime;
-use crate::gandi::{ApiKey, CallOutcome, CallRecord, PRODUCTION_URL};
+use crate::gandi::{ApiKey, CallOutcome, CallRecord, MIN_REMOTE_KEY_LEN, PRODUCTION_URL};
 use crate::xmlrpc::{ClientConfig, Value, json};
 
 /// Shown at the end of `gandish --help`.
@@ -104,6 +104,8 @@ pub struct Settings {
     pub sandbox: Option<Arc<Embedded>>,
     /// The progress display (hidden unless stderr is a terminal and not `-q`).
     pub progress: Progress,
+    /// What the bulk runs got through, for the summary of an interrupted command.
+    pub bulk: BulkTally,
 }
 
 fn source(matches: &ArgMatches, id: &str, env: &'static str) -> Option<Source> {
@@ -228,6 +230,9 @@ impl Settings {
         } else {
             None
         };
+        if let Some(k) = key.as_ref().map(ApiKey::expose).filter(|k| !k.is_empty()) {
+            check_key_length(k, &url, &key_source)?;
+        }
         let quiet = global.quiet;
         Ok(Settings {
             url,
@@ -249,6 +254,7 @@ impl Settings {
             warnings,
             sandbox,
             progress: Progress::new(!quiet && std::io::stderr().is_terminal()),
+            bulk: BulkTally::default(),
         })
     }
 
@@ -287,6 +293,22 @@ impl Settings {
             self.config_path.as_ref().map_or("none".to_string(), |p| p.display().to_string()),
         )
     }
+}
+
+/// Refuses a key shorter than [`MIN_REMOTE_KEY_LEN`] for an endpoint that is not a loopback
+/// address: it is not a Gandi key (those are 24 characters), and redaction could only hide it
+/// where it stands as a whole word. A local sandbox may use any key. The key itself is never in
+/// the message.
+fn check_key_length(key: &str, url: &str, source: &Source) -> Result<(), CliError> {
+    let len = key.chars().count();
+    if len >= MIN_REMOTE_KEY_LEN || crate::xmlrpc::client::url_is_loopback(url) {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "the API key ({source}) is {len} character{} long; Gandi keys are 24, and keys under \
+         {MIN_REMOTE_KEY_LEN} characters are only accepted for loopback endpoints (local sandboxes), not {url}",
+        if len == 1 { "" } else { "s" }
+    )))
 }
 
 /// One `--trace` line for a call: method, arguments (key redacted), duration, bytes, outcome.
@@ -339,9 +361,12 @@ pub fn runtime(settings: &Settings) -> Result<Runtime, CliError> {
         let progress = settings.progress.clone();
         b = b.on_wait(move |e| progress.wait_event(e));
     }
-    // Always: a bulk run's warnings reach stderr even with no progress bar.
-    let progress = settings.progress.clone();
-    b = b.on_bulk(move |e| progress.bulk_event(e));
+    // Always: the tally, and a bulk run's warnings reach stderr even with no progress bar.
+    let (progress, tally) = (settings.progress.clone(), settings.bulk.clone());
+    b = b.on_bulk(move |e| {
+        tally.record(e);
+        progress.bulk_event(e);
+    });
     b.build().map_err(|e| match e {
         crate::script::BuildError::Client(e) => CliError::usage(e),
         e => CliError::usage(e),
@@ -388,6 +413,23 @@ mod tests {
         assert_eq!(s.timeout, Duration::from_secs(2));
         let e = settings(&["--url", "http://x/", "--env", "ote", "eval", "1"], "").unwrap_err();
         assert!(e.message.contains("give one"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_short_key_is_refused_unless_the_endpoint_is_loopback() {
+        let e = settings(&["--api-key", "abc", "--url", "https://rpc.gandi.net/xmlrpc/", "eval", "1"], "")
+            .unwrap_err();
+        assert_eq!(e.exit, crate::cli::exit::Exit::Usage);
+        assert!(
+            e.message.contains("is 3 characters long") && e.message.contains("rpc.gandi.net"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("abc"), "{}", e.message);
+        assert!(settings(&["--api-key", "abc", "--url", "http://127.0.0.1:9/", "eval", "1"], "").is_ok());
+        assert!(
+            settings(&["--api-key", "abcdefgh", "--url", "https://rpc.gandi.net/", "eval", "1"], "").is_ok()
+        );
     }
 
     #[test]

@@ -11,9 +11,11 @@
 //! ```
 //!
 //! The first `//!` line is the summary; `//! arg NAME: text` lines declare the `ARGS.NAME` the
-//! script reads; the other `//!` lines are the description. The header ends at the first line
-//! that is not a `//!` line (blank lines excepted). A script without `//!` lines falls back to
-//! its first `//` comment line as the summary.
+//! script reads (a text ending in `(default VALUE)` gives its default); the other `//!` lines
+//! are the description. The header ends at the first line that is not a `//!` line (blank lines
+//! excepted). A script without `//!` lines falls back to its first `//` comment line as the
+//! summary, and to its usage line (`//     gandish run std/NAME key=default [key=example]`) for
+//! the arguments: a bare `key=value` is a default, a bracketed one an optional argument.
 
 use std::fmt::Write as _;
 
@@ -43,8 +45,25 @@ pub struct StdlibArgs {
 pub struct ArgDoc {
     /// The key in `ARGS`.
     pub name: String,
-    /// What it means.
+    /// What it means (without the `(default …)` part).
     pub description: String,
+    /// The value used when the argument is not given, when the script has one.
+    pub default: Option<String>,
+}
+
+impl ArgDoc {
+    /// An argument from its `//! arg` text: a trailing `(default VALUE)` becomes the default.
+    fn declared(name: &str, text: &str) -> ArgDoc {
+        let text = text.trim();
+        let split = text
+            .strip_suffix(')')
+            .and_then(|t| t.rfind("(default ").map(|i| (t[..i].trim_end(), &t[i + "(default ".len()..])));
+        let (description, default) = match split {
+            Some((d, v)) => (d.to_string(), Some(v.trim().to_string())),
+            None => (text.to_string(), None),
+        };
+        ArgDoc { name: name.trim().to_string(), description, default }
+    }
 }
 
 /// What a bundled script's header says.
@@ -80,20 +99,65 @@ pub fn parse_header(source: &str) -> ScriptDoc {
             }
             break;
         };
+        // One space after `//!` is the convention; more is indentation (a usage example).
+        let kept = rest.strip_prefix(' ').unwrap_or(rest).trim_end();
         let rest = rest.trim();
         if let Some(arg) = rest.strip_prefix("arg ") {
             let (name, desc) = arg.split_once(':').unwrap_or((arg, ""));
-            doc.args.push(ArgDoc { name: name.trim().to_string(), description: desc.trim().to_string() });
+            doc.args.push(ArgDoc::declared(name, desc));
         } else if doc.summary.is_empty() {
             doc.summary = rest.to_string();
         } else {
-            doc.description.push(rest.to_string());
+            doc.description.push(kept.to_string());
         }
     }
     if doc.summary.is_empty() {
-        doc.summary = fallback.unwrap_or_default();
+        // `// std/NAME — summary`: the listing shows the name already.
+        let fallback = fallback.unwrap_or_default();
+        doc.summary = match fallback.split_once(" — ") {
+            Some((name, rest)) if name.starts_with("std/") && !name.contains(' ') => rest.to_string(),
+            _ => fallback,
+        };
+    }
+    if doc.args.is_empty() {
+        doc.args = usage_args(source);
     }
     doc
+}
+
+/// The arguments a `//` usage line shows: `gandish run std/NAME a=1 [b=x]` and its
+/// continuation lines (the comment lines up to the next blank comment line). `a=1` is a
+/// default; `[b=x]` an optional argument with an example value.
+fn usage_args(source: &str) -> Vec<ArgDoc> {
+    let mut args: Vec<ArgDoc> = Vec::new();
+    let mut in_usage = false;
+    for line in source.lines().map(str::trim) {
+        let Some(text) = line.strip_prefix("//").map(|t| t.trim_start_matches('!').trim()) else { break };
+        let text = match text.find("gandish run std/") {
+            Some(i) if !in_usage => {
+                in_usage = true;
+                &text[i..]
+            }
+            _ if in_usage && !text.is_empty() => text,
+            _ if in_usage => break,
+            _ => continue,
+        };
+        for word in text.split_whitespace() {
+            let optional = word.starts_with('[');
+            // `gandish`, `run`, `std/NAME` and `|` have no `=`.
+            let Some((name, value)) = word.trim_matches(['[', ']']).split_once('=') else { continue };
+            if args.iter().any(|a| a.name == name) || name.is_empty() {
+                continue;
+            }
+            let (description, default) = if optional {
+                (format!("optional, e.g. {value}"), None)
+            } else {
+                (String::new(), Some(value.to_string()))
+            };
+            args.push(ArgDoc { name: name.to_string(), description, default });
+        }
+    }
+    args
 }
 
 /// The listing (all scripts, or one in full).
@@ -110,11 +174,17 @@ pub fn listing(name: Option<&str>) -> Result<String, CliError> {
         let _ = writeln!(out, "std/{n}  {}", doc.summary);
         if wanted.is_some() {
             for l in &doc.description {
-                let _ = writeln!(out, "    {l}");
+                let _ = writeln!(out, "{}", format!("    {l}").trim_end());
             }
         }
-        for a in &doc.args {
-            let _ = writeln!(out, "    {}=…  {}", a.name, a.description);
+        let shown: Vec<(String, &str)> = doc
+            .args
+            .iter()
+            .map(|a| (format!("{}={}", a.name, a.default.as_deref().unwrap_or("…")), a.description.as_str()))
+            .collect();
+        let width = shown.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
+        for (name, description) in shown {
+            let _ = writeln!(out, "    {}", format!("{name:<width$}  {description}").trim_end());
         }
     }
     if !found {
@@ -142,8 +212,12 @@ mod tests {
         assert_eq!(
             doc.args,
             [
-                ArgDoc { name: "days".into(), description: "within this many days (default 30)".into() },
-                ArgDoc { name: "dry".into(), description: "plan only".into() },
+                ArgDoc {
+                    name: "days".into(),
+                    description: "within this many days".into(),
+                    default: Some("30".into())
+                },
+                ArgDoc { name: "dry".into(), description: "plan only".into(), default: None },
             ]
         );
     }
@@ -151,7 +225,7 @@ mod tests {
     #[test]
     fn plain_comments_give_a_summary() {
         let doc = parse_header("// std/util — helpers.\n//\n// more\nfn f() {}\n");
-        assert_eq!(doc.summary, "std/util — helpers.");
+        assert_eq!(doc.summary, "helpers.", "the name is not repeated");
         assert!(doc.args.is_empty());
     }
 

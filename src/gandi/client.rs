@@ -401,7 +401,7 @@ impl Gandi {
     /// request), with the key replaced.
     fn redact_error(&self, e: ClientError) -> ClientError {
         // Debug shows every field (Display leaves some out, such as an HTTP body excerpt).
-        if self.key.expose().chars().count() < 4 || !format!("{e:?}").contains(self.key.expose()) {
+        if self.key.is_empty() || !format!("{e:?}").contains(self.key.expose()) {
             return e;
         }
         let r = |s: String| self.key.redact(&s);
@@ -419,6 +419,7 @@ impl Gandi {
                 ClientError::Transport { url: r(url), message: r(message) }
             }
             ClientError::Tls { url, message } => ClientError::Tls { url: r(url), message: r(message) },
+            ClientError::Interrupted { url, sent } => ClientError::Interrupted { url: r(url), sent },
             ClientError::Timeout { url, limit, connecting } => {
                 ClientError::Timeout { url: r(url), limit, connecting }
             }
@@ -447,9 +448,6 @@ impl Gandi {
 
     /// Replaces the key wherever a string param contains it (for the call log).
     fn redact_key_in(&self, v: &mut Value) {
-        if self.key.expose().chars().count() < 4 {
-            return;
-        }
         let mut stack = vec![v];
         while let Some(v) = stack.pop() {
             match v {

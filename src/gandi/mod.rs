@@ -59,6 +59,7 @@ mod client;
 mod error;
 mod fault;
 mod key;
+pub mod methods;
 pub mod params;
 pub mod throttle;
 pub mod tracker;
@@ -69,7 +70,8 @@ pub use client::{
 };
 pub use error::GandiError;
 pub use fault::{ApiFault, Qualification};
-pub use key::{ApiKey, REDACTED};
+pub use key::{ApiKey, MIN_REMOTE_KEY_LEN, REDACTED, WHOLE_WORD_BELOW, redact_secret};
+pub use methods::is_known_read;
 pub use params::{CreateParams, Password, RenewParams, UpdateParams, VhostCreateParams};
 pub use throttle::{RateLimiter, RetryPolicy, Throttle};
 pub use tracker::Tracker;

@@ -7,8 +7,14 @@
 //! `renew`, `restart`, `delete`, `vhost::create`/`delete`, `op::cancel`, and `gandi::invoke` of a
 //! method that is not read-only. It is not called in dry-run mode (nothing is sent there).
 //!
-//! When the hook answers `false`, nothing is sent and the call fails with a catchable error
-//! `#{kind: "declined", function, method, message}`. Without a hook every change is sent.
+//! `bulk::run` asks once for the whole batch (its first task shown), before its first send.
+//!
+//! The hook answers a [`Decision`]: [`Send`](Decision::Send) it;
+//! [`Skip`](Decision::Skip) it: nothing is sent and the call returns
+//! `#{skipped: true, function, method, summary}`, so that a loop goes on with the next item
+//! (`op::wait` of a skipped change returns at once); or [`Decline`](Decision::Decline): nothing
+//! is sent and the call fails with a catchable error `#{kind: "declined", function, method,
+//! message}` (a batch answered `Skip` is declined too). Without a hook every change is sent.
 
 use std::fmt;
 use std::sync::Arc;
@@ -39,11 +45,45 @@ impl Mutation {
     }
 }
 
+impl Mutation {
+    /// Whether it deletes something (`paas.delete`, `paas.vhost.delete`, any `*.delete`).
+    pub fn is_delete(&self) -> bool {
+        self.method.ends_with(".delete")
+    }
+
+    /// Whether it may bill: a creation, renewal or update (size and disk cost money), or a
+    /// method gandish does not know (see [`gandi::methods`](crate::gandi::methods)).
+    pub fn is_billable(&self) -> bool {
+        matches!(self.method.as_str(), "paas.create" | "paas.renew" | "paas.update")
+            || !(crate::gandi::methods::is_known_change(&self.method)
+                || crate::gandi::is_known_read(&self.method))
+    }
+}
+
+/// What a confirmation hook decides about a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Decision {
+    /// Send it.
+    Send,
+    /// Do not send it; the call returns a `#{skipped: true, …}` map and the script goes on.
+    Skip,
+    /// Do not send it; the call fails with a catchable `declined` error.
+    Decline,
+}
+
+impl From<bool> for Decision {
+    /// `true` sends, `false` declines (the meaning of a yes/no hook).
+    fn from(send: bool) -> Decision {
+        if send { Decision::Send } else { Decision::Decline }
+    }
+}
+
 impl fmt::Display for Mutation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.summary)
     }
 }
 
-/// Asked before each mutating call; `true` sends it, `false` declines it.
-pub type ConfirmHook = Arc<dyn Fn(&Mutation) -> bool + Send + Sync>;
+/// Asked before each mutating call: what to do with it.
+pub type ConfirmHook = Arc<dyn Fn(&Mutation) -> Decision + Send + Sync>;

@@ -11,6 +11,11 @@
 //! | `"wait_timeout"` | `pending` (ids) | `op::wait`: operations still pending at its timeout |
 //! | `"argument"` | `function` | a bad argument (wrong type, missing `id`, a value the API cannot carry) |
 //! | `"declined"` | `function`, `method` | the host's confirmation hook declined a change ([`confirm`](super::confirm)); nothing was sent |
+//! | `"usage"` | `function` | `bulk::run`: the journal cannot be opened or written; nothing was sent |
+//!
+//! A script may throw `#{kind: "usage", message}` itself to refuse its arguments before it sends
+//! anything (`std/resize` does, for a change that would shrink instances): the host gets
+//! [`Error::Usage`], and `gandish run` exits 2 with the message alone.
 //!
 //! All of them are catchable with `try { … } catch (e) { … }`. Cancellation, the wall-clock
 //! timeout and the engine limits are not catchable.
@@ -30,10 +35,15 @@ pub(crate) fn map_error(map: Map, pos: Position) -> Box<EvalAltResult> {
 
 /// A bad argument to `function`.
 pub(crate) fn arg_error(function: &str, message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
+    function_error("argument", function, message.into(), pos)
+}
+
+/// `#{kind, function, message: "function: message"}`.
+fn function_error(kind: &str, function: &str, message: String, pos: Position) -> Box<EvalAltResult> {
     let mut m = Map::new();
-    m.insert("kind".into(), "argument".into());
+    m.insert("kind".into(), kind.into());
     m.insert("function".into(), function.into());
-    m.insert("message".into(), format!("{function}: {}", message.into()).into());
+    m.insert("message".into(), format!("{function}: {message}").into());
     map_error(m, pos)
 }
 
@@ -120,6 +130,16 @@ pub enum Error {
         /// Where the script was.
         position: Position,
     },
+    /// The script refused its arguments before sending anything: a thrown
+    /// `#{kind: "usage", message}`, as `std/resize` throws for a change that would shrink
+    /// instances. The command line exits 2 for it.
+    #[error("{message}")]
+    Usage {
+        /// What was wrong with the arguments, and what to pass instead.
+        message: String,
+        /// Where in the script it was thrown.
+        position: Position,
+    },
     /// The run exceeded its wall-clock limit.
     #[error("script timed out after {} ms{}", limit.as_millis(), at(*position))]
     Timeout {
@@ -136,15 +156,6 @@ pub enum Error {
         message: String,
         /// Whether another run holds it.
         locked: bool,
-        /// Where in the script.
-        position: Position,
-    },
-    /// The script refused its input before doing anything: it threw
-    /// `#{kind: "usage", message: "…"}` (the bundled scripts do for bad arguments).
-    #[error("{message}{}", at(*position))]
-    Usage {
-        /// What was wrong.
-        message: String,
         /// Where in the script.
         position: Position,
     },

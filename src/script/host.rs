@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
-use super::confirm::{ConfirmHook, Mutation};
+use super::confirm::{ConfirmHook, Decision, Mutation};
 use super::limits::CancelHandle;
 use super::plan::{CallLog, PlanEntry};
 use super::zone::Zone;
@@ -60,10 +60,10 @@ impl Host {
         self.dry_run.load(Ordering::Relaxed)
     }
 
-    /// Asks the confirmation hook, if any, about a change; `true` means send it.
-    pub(crate) fn confirm(&self, m: &Mutation) -> bool {
+    /// Asks the confirmation hook, if any, about a change (no hook: send it).
+    pub(crate) fn confirm(&self, m: &Mutation) -> Decision {
         let hook = self.confirm.read().unwrap_or_else(|e| e.into_inner()).clone();
-        hook.is_none_or(|h| h(m))
+        hook.map_or(Decision::Send, |h| h(m))
     }
 
     pub(crate) fn now_local(&self) -> i64 {
@@ -78,6 +78,7 @@ impl Host {
         }
         let c = Client::new(url, self.xmlrpc_config.clone())?;
         if clients.len() < 64 {
+            self.cancel.interrupts(&c);
             clients.insert(url.to_string(), c.clone());
         }
         Ok(c)

@@ -5,7 +5,8 @@
 //! [`Runtime`](super::Runtime) also gets a wall-clock deadline and watches the runtime's
 //! [`CancelHandle`]; both are checked between operations (Rhai's `on_progress`), while
 //! `op::wait` polls and while `sleep` sleeps (Rhai's own `sleep` is replaced: it blocked the thread
-//! for as long as asked, past both). A single API call is bounded by the HTTP timeouts instead.
+//! for as long as asked, past both). A single API call is bounded by the HTTP timeouts; a
+//! cancellation also cuts off the calls in flight by closing their connections.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -133,15 +134,42 @@ impl Limits {
 /// [`cancel`](CancelHandle::cancel) stops every run in progress at its next operation (or its
 /// next poll in `op::wait`) with [`Error::Cancelled`](super::Error::Cancelled); runs started
 /// afterwards are not affected. Cloning shares the handle.
-#[derive(Clone, Debug, Default)]
+///
+/// A runtime's handle also cuts off the API calls in flight, by closing their connections
+/// ([`Client::interrupt`](crate::xmlrpc::Client::interrupt)): a call cut off that way fails as
+/// maybe applied, so the bulk engine reconciles it rather than sending it again.
+#[derive(Clone, Default)]
 pub struct CancelHandle {
     generation: Arc<AtomicU64>,
+    interrupters: Arc<std::sync::Mutex<Vec<crate::xmlrpc::Client>>>,
+}
+
+impl std::fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancelHandle").field("generation", &self.current()).finish_non_exhaustive()
+    }
 }
 
 impl CancelHandle {
-    /// Cancels every run in progress.
+    /// Cancels every run in progress, and cuts off the calls in flight.
     pub fn cancel(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+        let clients = self.interrupters.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for c in clients {
+            c.interrupt();
+        }
+    }
+
+    /// Lets the interrupted clients call again: a run is starting.
+    fn resume(&self) {
+        for c in self.interrupters.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            c.resume();
+        }
+    }
+
+    /// Makes [`cancel`](Self::cancel) also interrupt the calls of `client` (and its clones).
+    pub(crate) fn interrupts(&self, client: &crate::xmlrpc::Client) {
+        self.interrupters.lock().unwrap_or_else(|e| e.into_inner()).push(client.clone());
     }
 
     fn current(&self) -> u64 {
@@ -205,6 +233,7 @@ pub(crate) struct RunGuard(());
 
 impl RunGuard {
     pub(crate) fn enter(cancel: &CancelHandle, timeout: Option<Duration>) -> RunGuard {
+        cancel.resume();
         let state = RunState {
             deadline: timeout.map(|t| (Instant::now() + t, t)),
             generation: cancel.current(),

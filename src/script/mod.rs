@@ -45,7 +45,7 @@
 //!
 //! **Limits** ([`Limits`]) are set explicitly, the same in debug and release; a wall-clock
 //! timeout and a [`CancelHandle`] stop runaway scripts between operations and in `sleep` and
-//! `op::wait`. Each run has a thread of its own with a large stack, and values nested deeper
+//! `op::wait`; cancelling also cuts off the API calls in flight (as maybe applied). Each run has a thread of its own with a large stack, and values nested deeper
 //! than 128 levels are dropped there rather than handed back.
 //!
 //! **Imports**: `import "std/util" as util;` loads the bundled `stdlib/util.rhai`; other paths
@@ -64,7 +64,7 @@ pub mod resolver;
 pub mod runtime;
 pub mod zone;
 
-pub use confirm::{ConfirmHook, Mutation};
+pub use confirm::{ConfirmHook, Decision, Mutation};
 pub use date::{Date, DateError, Span};
 pub use error::Error;
 pub use host::Clock;

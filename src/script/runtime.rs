@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rhai::{AST, Dynamic, Engine, FuncArgs, OptimizationLevel, Position, Scope};
 
-use super::confirm::{ConfirmHook, Mutation};
+use super::confirm::{ConfirmHook, Decision, Mutation};
 use super::error::Error;
 use super::host::{Clock, Host, lock, system_clock};
 use super::limits::{self, CancelHandle, Limits, RunGuard};
@@ -251,7 +251,12 @@ impl RuntimeBuilder {
 
     /// A hook asked before each change a script would send (see [`confirm`](super::confirm)):
     /// `false` declines it. Not asked in dry-run mode. Default: none, every change is sent.
-    pub fn confirm(mut self, hook: impl Fn(&Mutation) -> bool + Send + Sync + 'static) -> Self {
+    pub fn confirm(self, hook: impl Fn(&Mutation) -> bool + Send + Sync + 'static) -> Self {
+        self.confirm_with(move |m| Decision::from(hook(m)))
+    }
+
+    /// [`confirm`](Self::confirm) with a hook that can also skip a change ([`Decision`]).
+    pub fn confirm_with(mut self, hook: impl Fn(&Mutation) -> Decision + Send + Sync + 'static) -> Self {
         self.confirm = Some(Arc::new(hook));
         self
     }
@@ -280,6 +285,7 @@ impl RuntimeBuilder {
             }
         })));
         let cancel = CancelHandle::default();
+        cancel.interrupts(gandi.client());
         let host = Arc::new(Host {
             gandi,
             zone: self.zone,

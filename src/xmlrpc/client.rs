@@ -29,7 +29,8 @@ use std::fmt;
 use std::io::{self, Read as _};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use ureq::http::{StatusCode, Uri};
@@ -166,6 +167,20 @@ pub enum Error {
         /// The underlying cause (e.g. `peer disconnected`, `connection reset`).
         message: String,
     },
+    /// The call was stopped by [`Client::interrupt`] (Ctrl-C): cut off mid-call by closing its
+    /// connection (`sent`: the server may or may not have received and applied it), or refused
+    /// before sending because the client was interrupted and not yet resumed.
+    #[error("{}", if *sent {
+        format!("the call to {url} was interrupted; it may or may not have been applied")
+    } else {
+        format!("the call to {url} was not sent: interrupted")
+    })]
+    Interrupted {
+        /// The server URL.
+        url: String,
+        /// Whether the request may have gone out.
+        sent: bool,
+    },
     /// Another transport failure after connecting, such as a malformed HTTP response.
     #[error("transport error with {url}: {message}")]
     Transport {
@@ -266,6 +281,7 @@ impl Error {
         match self {
             Error::Timeout { connecting, .. } => !connecting,
             Error::ClosedBeforeReply { .. } | Error::Transport { .. } | Error::Decode(_) => true,
+            Error::Interrupted { sent, .. } => *sent,
             Error::Http { status, .. } => *status >= 500,
             Error::Fault(_)
             | Error::Encode(_)
@@ -302,7 +318,12 @@ pub struct Client {
 }
 
 struct Inner {
-    agent: ureq::Agent,
+    /// Replaced by a fresh agent at each [`Client::interrupt`] (the old one is shut down).
+    agent: RwLock<ureq::Agent>,
+    /// How many times [`Client::interrupt`] was called: a call that sees it change was cut off.
+    interrupts: AtomicU64,
+    /// Set by [`Client::interrupt`], cleared by [`Client::resume`]: calls fail without sending.
+    stopped: AtomicBool,
     url: String,
     config: ClientConfig,
 }
@@ -324,25 +345,40 @@ impl Client {
         if config.timeout.is_zero() || config.connect_timeout.is_zero() {
             return Err(Error::Config("timeouts must be greater than zero".into()));
         }
-        let mut tls = TlsConfig::builder();
-        if let Some(path) = &config.extra_ca_file {
-            tls = tls.root_certs(root_certs_with(path)?);
-        }
-        let mut builder = ureq::Agent::config_builder();
-        if url_is_loopback(url) {
-            // A proxy from the environment has no business relaying calls to this machine.
-            builder = builder.proxy(None);
-        }
-        let agent = builder
-            .timeout_global(Some(config.timeout))
-            .timeout_connect(Some(config.connect_timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(USER_AGENT)
-            .tls_config(tls.build())
-            .build()
-            .new_agent();
-        Ok(Client { inner: Arc::new(Inner { agent, url: url.to_owned(), config }) })
+        let agent = RwLock::new(build_agent(url, &config)?);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                agent,
+                interrupts: AtomicU64::new(0),
+                stopped: AtomicBool::new(false),
+                url: url.to_owned(),
+                config,
+            }),
+        })
+    }
+
+    /// Cuts off every call in flight on this client and its clones, by closing their
+    /// connections: each fails at once with [`Error::Interrupted`] (which counts as maybe
+    /// applied), instead of waiting for the reply or the timeout. Idle connections are closed
+    /// too; later calls open new ones. A connection still being established is not cut off
+    /// (the connect timeout bounds it). Until [`resume`](Self::resume), new calls fail at once
+    /// without sending anything, so that the work being stopped cannot start another slow call.
+    pub fn interrupt(&self) {
+        self.inner.stopped.store(true, Ordering::SeqCst);
+        self.inner.interrupts.fetch_add(1, Ordering::SeqCst);
+        let fresh = match build_agent(&self.inner.url, &self.inner.config) {
+            Ok(a) => a,
+            // The CA file went away since: later calls fail on the agent shut down below, with
+            // the same error as the calls interrupted now.
+            Err(_) => self.inner.agent.read().unwrap_or_else(|e| e.into_inner()).clone(),
+        };
+        let old = std::mem::replace(&mut *self.inner.agent.write().unwrap_or_else(|e| e.into_inner()), fresh);
+        old.shutdown();
+    }
+
+    /// Lets calls through again after [`interrupt`](Self::interrupt) (a new run starting).
+    pub fn resume(&self) {
+        self.inner.stopped.store(false, Ordering::SeqCst);
     }
 
     /// The server URL.
@@ -400,11 +436,24 @@ impl Client {
         let body = encode_call(method, params)?;
         stats.request_bytes = body.len();
         let url = &self.inner.url;
-        let mut request = self.inner.agent.post(url.as_str()).header("Content-Type", "text/xml");
+        if self.inner.stopped.load(Ordering::SeqCst) {
+            return Err(Error::Interrupted { url: url.clone(), sent: false });
+        }
+        let interrupts = self.inner.interrupts.load(Ordering::SeqCst);
+        let agent = self.inner.agent.read().unwrap_or_else(|e| e.into_inner()).clone();
+        // A failure after `interrupt` is the interruption, whatever the socket reported.
+        let cut_off = |e: Error| {
+            if self.inner.interrupts.load(Ordering::SeqCst) == interrupts {
+                e
+            } else {
+                Error::Interrupted { url: url.clone(), sent: true }
+            }
+        };
+        let mut request = agent.post(url.as_str()).header("Content-Type", "text/xml");
         if let Some(limit) = limit {
             request = request.config().timeout_global(Some(limit.max(Duration::from_millis(1)))).build();
         }
-        let response = request.send(&body[..]).map_err(|e| self.transport_error(e))?;
+        let response = request.send(&body[..]).map_err(|e| cut_off(self.transport_error(e)))?;
         let status = response.status().as_u16();
         stats.status = Some(status);
         stats.server_date = response
@@ -419,11 +468,15 @@ impl Client {
         let max = self.inner.config.limits.max_body;
         let mut reader = response.into_body().into_with_config().limit(max as u64).reader();
         let mut bytes = Vec::new();
-        if let Err(e) = reader.read_to_end(&mut bytes) {
-            stats.response_bytes = bytes.len();
-            return Err(self.body_error(e));
-        }
+        let read = reader.read_to_end(&mut bytes);
         stats.response_bytes = bytes.len();
+        if let Err(e) = read {
+            return Err(cut_off(self.body_error(e)));
+        }
+        // A close-delimited body cut off by `interrupt` can read as complete.
+        if self.inner.interrupts.load(Ordering::SeqCst) != interrupts {
+            return Err(Error::Interrupted { url: url.clone(), sent: true });
+        }
         if status == 200 {
             return match decode_response_with(&bytes, &self.inner.config.limits) {
                 Ok(Ok(v)) => Ok(v),
@@ -496,6 +549,29 @@ impl Client {
     }
 }
 
+/// The agent for `url`: timeouts, no redirects, the TLS roots (plus `extra_ca_file`), no proxy
+/// for loopback.
+fn build_agent(url: &str, config: &ClientConfig) -> Result<ureq::Agent, Error> {
+    let mut tls = TlsConfig::builder();
+    if let Some(path) = &config.extra_ca_file {
+        tls = tls.root_certs(root_certs_with(path)?);
+    }
+    let mut builder = ureq::Agent::config_builder();
+    if url_is_loopback(url) {
+        // A proxy from the environment has no business relaying calls to this machine.
+        builder = builder.proxy(None);
+    }
+    Ok(builder
+        .timeout_global(Some(config.timeout))
+        .timeout_connect(Some(config.connect_timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(USER_AGENT)
+        .tls_config(tls.build())
+        .build()
+        .new_agent())
+}
+
 /// The first 200 characters of a body, as text, with control characters dropped.
 fn excerpt(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(800)];
@@ -535,7 +611,9 @@ fn check_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
 }
 
 /// Whether `url` (already checked) points at a loopback host.
-fn url_is_loopback(url: &str) -> bool {
+/// Whether `url` names a loopback host ([`is_loopback_host`]); `false` for a URL that does not
+/// parse.
+pub fn url_is_loopback(url: &str) -> bool {
     url.parse::<Uri>().ok().and_then(|u| u.host().map(is_loopback_host)).unwrap_or(false)
 }
 

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use gandish::Runtime;
@@ -55,6 +56,28 @@ pub fn env(instances: usize, f: impl FnOnce(&mut SandboxConfig)) -> Env {
 }
 
 impl Env {
+    /// The built gandish pointed at this sandbox: no configuration file, the key in
+    /// `GANDI_API_KEY`, stdin closed.
+    pub fn gandish(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_gandish"));
+        c.args(["--no-config", "--url", &self.url])
+            .args(args)
+            .env("GANDI_API_KEY", &self.key)
+            .env_remove("GANDI_URL")
+            .env_remove("GANDISH_ENV")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs [`gandish`](Self::gandish) to the end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.gandish(args).output().expect("gandish runs")
+    }
+
+    /// The whole world as JSON: any change at all shows as a difference.
+    pub fn world(&self) -> String {
+        serde_json::to_string(&self.state()).expect("the state serializes")
+    }
     /// The world right now (read directly, not through the API, so injection does not apply).
     pub fn state(&self) -> gandish::sandbox::state::State {
         self.sandbox.as_ref().expect("running").sandbox().state()
@@ -147,19 +170,6 @@ pub fn temp_path(name: &str) -> PathBuf {
     dir.join(format!("{name}.journal"))
 }
 
-/// `gandish --no-config --url URL ARGS…` with the key in the environment, no other endpoint
-/// settings, and stdin closed.
-pub fn gandish(url: &str, key: &str, args: &[&str]) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_gandish"));
-    c.args(["--no-config", "--url", url])
-        .args(args)
-        .env("GANDI_API_KEY", key)
-        .env_remove("GANDI_URL")
-        .env_remove("GANDISH_ENV")
-        .stdin(std::process::Stdio::null());
-    c
-}
-
 /// The integer `k` of a report map.
 pub fn int(m: &rhai::Map, k: &str) -> i64 {
     m.get(k).unwrap_or_else(|| panic!("no {k} in {m:?}")).as_int().unwrap()
@@ -171,4 +181,9 @@ pub fn renew(rt: &Runtime, opts: &str) -> rhai::Map {
         .eval(&format!(r#"import "std/renew" as renew; renew::main({opts})"#))
         .unwrap_or_else(|e| panic!("renew failed: {e}"));
     v.try_cast::<rhai::Map>().expect("a report map")
+}
+
+/// Output bytes as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }

@@ -8,10 +8,10 @@
 //!   signatures ([`hint`]); `:commands` ([`commands`]).
 //! - History in the platform data directory or `GANDISH_HISTORY`, appended after every entry,
 //!   never with the API key ([`history`]).
-//! - Ctrl-C cancels a running entry (between operations, so a slow call ends first, within the
-//!   call timeout) and clears the line at the prompt; Ctrl-D leaves.
-//! - Deletes, and renews or updates reaching a second instance in one entry, ask first unless
-//!   `yes` ([`confirm`]).
+//! - Ctrl-C cancels a running entry, cutting off the call in flight (its answer is never
+//!   shown), and clears the line at the prompt; Ctrl-D leaves.
+//! - At a terminal, a delete and the first billable change of an entry ask first, unless `yes`
+//!   ([`crate::cli::confirm`]; piped, nothing is asked).
 //! - With piped stdin: no prompt, no colour, no history; entries are read line by line with the
 //!   same multi-line rules (text left open at the end of input is evaluated, and its error
 //!   reported); each entry's result is printed as `gandish eval` prints it (with `:json on`,
@@ -21,7 +21,6 @@
 pub mod catalog;
 pub mod commands;
 pub mod complete;
-pub mod confirm;
 pub mod helper;
 pub mod hint;
 pub mod history;
@@ -32,7 +31,6 @@ pub mod validate;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use rustyline::Editor;
@@ -40,12 +38,12 @@ use rustyline::config::{ColorMode, CompletionType, Config};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 
-use self::confirm::{Confirmer, Mode};
 use self::helper::ReplHelper;
 use self::history::History;
 use self::output::Printer;
 use self::session::{Flow, Session};
 use self::validate::Verdict;
+use super::confirm::Confirmer;
 use super::exit::Exit;
 use super::interrupt;
 use super::redact::Redactor;
@@ -95,18 +93,8 @@ pub fn run(runtime: Runtime, opts: ReplOptions) -> Exit {
     let color = opts.color && opts.interactive;
     let mut session = Session::new(runtime, Printer::new(opts.json, color, redactor.clone()));
 
-    if !opts.yes {
-        let mode = if opts.interactive { Mode::Ask } else { Mode::Refuse };
-        let notes = redactor.clone();
-        let confirmer = Confirmer::new(
-            mode,
-            session.rt.cancel_handle(),
-            Box::new(confirm::ask_on_terminal),
-            move |note| eprintln!("{}", notes.apply(note)),
-        );
-        let c = confirmer.clone();
-        session.rt.set_confirm(Some(Arc::new(move |m| c.decide(m))));
-        session.confirmer = Some(confirmer);
+    if opts.interactive {
+        session.confirmer = Confirmer::install(&session.rt, opts.yes, false);
     }
 
     if let Err(e) = interrupt::install() {

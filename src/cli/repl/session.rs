@@ -12,10 +12,10 @@ use std::time::Instant;
 use rhai::{AST, Dynamic, Scope};
 
 use super::catalog::Catalog;
-use super::confirm::Confirmer;
 use super::output::{EntrySources, Printer};
 use super::shape::{self, Shape};
 use crate::Runtime;
+use crate::cli::confirm::Confirmer;
 use crate::script::Error;
 
 /// Whether the loop goes on after an entry.
@@ -51,6 +51,9 @@ pub struct Session {
     sources: EntrySources,
     /// How many code entries ran (names them `<repl:N>`).
     entries: usize,
+    /// [`interrupt::count`](crate::cli::interrupt::count) when the current entry started: a
+    /// Ctrl-C since then abandoned its call, so its result is not shown.
+    interrupts_at_start: u64,
 }
 
 impl std::fmt::Debug for Session {
@@ -78,6 +81,7 @@ impl Session {
             confirmer: None,
             sources: EntrySources::default(),
             entries: 0,
+            interrupts_at_start: 0,
         }
     }
 
@@ -148,8 +152,9 @@ impl Session {
             self.catalog.set_user(&self.fns);
         }
         if let Some(c) = &self.confirmer {
-            c.new_entry();
+            c.new_run();
         }
+        self.interrupts_at_start = crate::cli::interrupt::count();
         self.busy.store(true, Ordering::SeqCst);
         let result = self.rt.run_ast_with_scope(&mut self.scope, &self.fns);
         *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
@@ -160,7 +165,14 @@ impl Session {
 
     fn report(&mut self, result: Result<Dynamic, Error>) {
         let plan = self.rt.take_plan();
+        // Ctrl-C cut the entry's call off: whatever came back after is not its answer.
+        let interrupted = crate::cli::interrupt::count() != self.interrupts_at_start;
         match result {
+            _ if interrupted => {
+                self.failures += 1;
+                self.printer.plan(&plan, true);
+                self.printer.note("cancelled");
+            }
             Ok(v) => self.printer.value(&v, &plan),
             Err(e) => {
                 self.failures += 1;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use rhai::{Array, Dynamic, EvalAltResult, Map, Module, NativeCallContext};
 
-use super::{Res, arg_error, id_arg, pos, reg, struct_arg};
+use super::{Res, arg_error, confirmed, declined, id_arg, pos, reg, struct_arg};
 use crate::gandi::bulk::{self, Action, ItemResult, Journal, Options, Task};
 use crate::gandi::throttle::DEFAULT_RATE;
 use crate::script::convert::{to_dynamic, to_value};
@@ -373,6 +373,15 @@ fn run(h: &Host, ctx: &NativeCallContext, tasks: Array, opts: Map) -> Res<Array>
     if h.dry_run() {
         return Ok(parsed.iter().enumerate().map(|(i, t)| planned(h, i, t)).collect());
     }
+    // One question for the batch, before its first send; skipping a batch declines it.
+    if let Some(first) = parsed.first() {
+        let n = parsed.len();
+        let summary = format!("{} ({n} change{} in all)", first.summary(), if n == 1 { "" } else { "s" });
+        let m = crate::script::Mutation::new(f, first.method(), summary, None);
+        if confirmed(h, ctx, &m)?.is_some() {
+            return Err(declined(ctx, &m));
+        }
+    }
     match opts.get("rate").map(Dynamic::as_int) {
         Some(Ok(n)) => set_rate(h, ctx, f, n)?,
         Some(Err(t)) => {
@@ -432,7 +441,7 @@ fn journal_error(f: &str, e: &bulk::JournalError, pos: rhai::Position) -> Box<Ev
     let mut m = Map::new();
     m.insert("kind".into(), "journal".into());
     m.insert("locked".into(), matches!(e, bulk::JournalError::Locked { .. }).into());
-    m.insert("message".into(), format!("{f}: {e}").into());
+    m.insert("message".into(), format!("{f}: {e}; nothing was sent").into());
     super::super::error::map_error(m, pos)
 }
 

@@ -4,10 +4,9 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Map, Module, NativeCallContext};
 
-use super::{
-    Res, arg_error, call, confirmed, is_read_only, pos, reg, register_list, ret, struct_arg, value_arg,
-};
-use crate::gandi::{ApiFault, GandiError};
+use super::{Res, arg_error, call, confirmed, pos, reg, register_list, ret, struct_arg, value_arg};
+use crate::gandi::throttle::is_read_only;
+use crate::gandi::{ApiFault, GandiError, is_known_read};
 use crate::script::confirm::Mutation;
 use crate::script::error::api_error;
 use crate::script::host::{Host, lock};
@@ -111,14 +110,16 @@ pub(super) fn gandi(host: &Arc<Host>) -> Module {
         &mut m,
         "invoke",
         &["method: &str", "args: Array", "?"],
-        "Calls any Gandi method with the API key added in front: `gandi::invoke(\"paas.info\", [1])`.\nIn dry-run mode only read-only methods (`*.list`, `*.count`, `*.info`, `*.get*`) are sent; others are planned.",
+        "Calls any Gandi method with the API key added in front: `gandi::invoke(\"paas.info\", [1])`.\nIn dry-run mode only the methods known to read (the API's list, count, info, get_dns_entries and metric query) are sent; every other name, unknown ones included, is planned.",
         move |ctx: NativeCallContext, method: &str, args: Array| -> Res<Dynamic> {
             let args = args_of(&ctx, "gandi::invoke", &args)?;
-            if !is_read_only(method) {
+            if !is_known_read(method) {
                 if h.dry_run() {
                     return Ok(plan_raw(&h, method, args, "raw call"));
                 }
-                confirmed(&h, &ctx, &raw_mutation(method, &args))?;
+                if let Some(skipped) = confirmed(&h, &ctx, &raw_mutation(method, &args))? {
+                    return Ok(skipped);
+                }
             }
             call(&h, &ctx, "gandi::invoke", method, args)
         },
@@ -130,11 +131,13 @@ pub(super) fn gandi(host: &Arc<Host>) -> Module {
         &["method: &str", "?"],
         "Calls any Gandi method without other arguments than the key.",
         move |ctx: NativeCallContext, method: &str| -> Res<Dynamic> {
-            if !is_read_only(method) {
+            if !is_known_read(method) {
                 if h.dry_run() {
                     return Ok(plan_raw(&h, method, vec![], "raw call"));
                 }
-                confirmed(&h, &ctx, &raw_mutation(method, &[]))?;
+                if let Some(skipped) = confirmed(&h, &ctx, &raw_mutation(method, &[]))? {
+                    return Ok(skipped);
+                }
             }
             call(&h, &ctx, "gandi::invoke", method, vec![])
         }

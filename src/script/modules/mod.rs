@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, NativeCallContext, Position};
 
-use super::confirm::Mutation;
+use super::confirm::{Decision, Mutation};
 use super::convert::{to_dynamic, to_value};
 use super::error::{api_error, arg_error};
 use super::host::{Host, lock};
@@ -200,7 +200,9 @@ fn mutate(
             Some(Value::Int(id)) if method.starts_with("paas.") => Some(*id),
             _ => None,
         };
-        confirmed(host, ctx, &Mutation::new(function, method, summary, instance))?;
+        if let Some(skipped) = confirmed(host, ctx, &Mutation::new(function, method, summary, instance))? {
+            return Ok(skipped);
+        }
         return call(host, ctx, function, method, args);
     }
     let errors = if validate {
@@ -223,25 +225,33 @@ fn mutate(
     Ok(d)
 }
 
-/// Asks the host's confirmation hook about a change; a declined change is a catchable
-/// `#{kind: "declined", function, method, message}` error and nothing is sent.
-fn confirmed(host: &Host, ctx: &NativeCallContext, m: &Mutation) -> Res<()> {
-    if host.confirm(m) {
-        return Ok(());
+/// Asks the host's confirmation hook about a change: `None` to send it, or the value a skipped
+/// change returns (`#{skipped: true, function, method, summary}`); a declined change is a
+/// catchable `#{kind: "declined", function, method, message}` error. Nothing is sent unless
+/// `None`.
+fn confirmed(host: &Host, ctx: &NativeCallContext, m: &Mutation) -> Res<Option<Dynamic>> {
+    match host.confirm(m) {
+        Decision::Send => Ok(None),
+        Decision::Skip => {
+            let mut v = Map::new();
+            v.insert("skipped".into(), Dynamic::TRUE);
+            v.insert("function".into(), m.function.as_str().into());
+            v.insert("method".into(), m.method.as_str().into());
+            v.insert("summary".into(), m.summary.as_str().into());
+            Ok(Some(Dynamic::from_map(v)))
+        }
+        _ => Err(declined(ctx, m)),
     }
+}
+
+/// The error of a declined change: nothing was sent.
+fn declined(ctx: &NativeCallContext, m: &Mutation) -> Box<EvalAltResult> {
     let mut e = Map::new();
     e.insert("kind".into(), "declined".into());
     e.insert("function".into(), m.function.as_str().into());
     e.insert("method".into(), m.method.as_str().into());
     e.insert("message".into(), format!("{}: not confirmed, nothing sent ({})", m.function, m.summary).into());
-    Err(super::error::map_error(e, pos(ctx)))
-}
-
-/// Whether a method name looks read-only (`*.list`, `*.count`, `*.info`, `version.info`,
-/// `*.get_*`, `system.*`): in dry-run mode, raw calls to anything else are planned, not sent.
-fn is_read_only(method: &str) -> bool {
-    let last = method.rsplit('.').next().unwrap_or(method);
-    matches!(last, "list" | "count" | "info") || last.starts_with("get") || method.starts_with("system.")
+    super::error::map_error(e, pos(ctx))
 }
 
 /// An optional filter: `f()` and `f(#{…})`.

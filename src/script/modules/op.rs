@@ -76,8 +76,11 @@ pub(super) fn module(host: &Arc<Host>) -> Module {
     m
 }
 
+/// A dry-run plan entry, or a change the confirmation skipped: nothing to wait for.
 fn is_plan_entry(v: &Dynamic) -> bool {
-    v.read_lock::<Map>().is_some_and(|m| m.get("dry_run").and_then(|d| d.as_bool().ok()) == Some(true))
+    v.read_lock::<Map>().is_some_and(|m| {
+        ["dry_run", "skipped"].iter().any(|k| m.get(*k).and_then(|d| d.as_bool().ok()) == Some(true))
+    })
 }
 
 fn wait(h: &Host, ctx: &NativeCallContext, ops: Dynamic, timeout: Duration) -> Res<Dynamic> {
