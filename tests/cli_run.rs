@@ -407,10 +407,9 @@ fn lock_refuses_an_overlapping_run_with_75() {
     let o = run_in(&d.0, &["run", "--lock", lock_s, "quick.rhai"]);
     assert_eq!(o.status.code(), Some(75), "{o:?}");
     let pid = first.child.id();
-    assert_eq!(
-        err(&o),
-        format!("error: another gandish run holds the lock {lock_s} (pid {pid}); not running\n")
-    );
+    let e = err(&o);
+    let prefix = format!("error: another gandish run holds the lock {lock_s} (pid {pid}, for ");
+    assert!(e.starts_with(&prefix) && e.ends_with(" s); not running\n"), "{e}");
     assert_eq!(out(&o), "");
 
     first.signal("-INT");
@@ -429,24 +428,31 @@ fn report_is_written_atomically_from_report_or_the_value() {
     let o = run_in(&d.0, &["run", "--report", r, "with.rhai"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(v, serde_json::json!({"renewed": [1, 2], "when": {"$datetime": "20270131T00:00:00"}}));
+    let ok = serde_json::json!({"status": "ok", "exit": 0, "error": null, "bulk": []});
+    assert_eq!(
+        v,
+        serde_json::json!({"renewed": [1, 2], "when": {"$datetime": "20270131T00:00:00"}, "run": ok})
+    );
     assert_eq!(out(&o), "7\n");
 
     d.file("value.rhai", "#{count: 3}");
     run_in(&d.0, &["run", "--report", r, "value.rhai"]);
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(v, serde_json::json!({"count": 3}));
+    assert_eq!(v, serde_json::json!({"count": 3, "run": ok}));
 
-    // A failure without REPORT leaves the previous report alone.
+    // A failure without REPORT replaces the previous report with one saying so.
     d.file("fails.rhai", "throw \"no\"");
     assert_eq!(run_in(&d.0, &["run", "--report", r, "fails.rhai"]).status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(v, serde_json::json!({"count": 3}));
-    // …a failure after REPORT was set writes it.
+    assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), ["run"], "{v}");
+    assert_eq!((&v["run"]["status"], &v["run"]["exit"]), (&"failed".into(), &1.into()), "{v}");
+    assert!(v["run"]["error"].as_str().unwrap().contains("no"), "{v}");
+    // …a failure after REPORT was set writes it, with how the run ended.
     d.file("partial.rhai", "let REPORT = #{done: 1};\nthrow \"half way\"");
     assert_eq!(run_in(&d.0, &["run", "--report", r, "partial.rhai"]).status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(v, serde_json::json!({"done": 1}));
+    assert_eq!(v["done"], 1, "{v}");
+    assert!(v["run"]["error"].as_str().unwrap().contains("half way"), "{v}");
     // No temporary file is left behind.
     let names: Vec<String> = std::fs::read_dir(report.parent().unwrap())
         .unwrap()

@@ -20,6 +20,8 @@ pub enum Exit {
     Transport,
     /// 75 (EX_TEMPFAIL): `gandish run --lock FILE` found the lock held by another run; try later.
     Locked,
+    /// 124: `gandish run --deadline` ended the run (as `timeout(1)` does).
+    Deadline,
     /// 130: interrupted by Ctrl-C (128 + SIGINT).
     Interrupted,
 }
@@ -34,6 +36,7 @@ impl Exit {
             Exit::Fault => 3,
             Exit::Transport => 4,
             Exit::Locked => 75,
+            Exit::Deadline => 124,
             Exit::Interrupted => 130,
         }
     }
@@ -127,9 +130,10 @@ mod tests {
             Exit::Fault,
             Exit::Transport,
             Exit::Locked,
+            Exit::Deadline,
             Exit::Interrupted,
         ];
-        assert_eq!(all.map(Exit::code), [0, 1, 2, 3, 4, 75, 130]);
+        assert_eq!(all.map(Exit::code), [0, 1, 2, 3, 4, 75, 124, 130]);
     }
 
     #[test]

@@ -55,9 +55,44 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
 
-    /// Write a JSON report to FILE (REPORT if the script sets it, else the script's value).
+    /// Write a JSON report to FILE whatever the exit: REPORT if the script sets it, else the
+    /// script's value, with `run: {status, exit, error, bulk}` added.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// End the run after DURATION (`90s`, `15m`, `2h`; plain numbers are seconds), cancelling
+    /// like Ctrl-C: the call in flight is cut off, and the run exits 124.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: Option<std::time::Duration>,
+
+    /// With --lock: a lock held for longer than DURATION is reported as stale (its holder looks
+    /// stuck), and the run exits 1 instead of 75, so a scheduler sees a failure.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "lock")]
+    pub stale_after: Option<std::time::Duration>,
+}
+
+/// A duration: a number with an optional unit, `s` (the default), `m`, `h` or `d`; at most a
+/// year.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        _ => return Err(format!("{text:?}: the unit must be s, m, h or d (e.g. 90s, 15m, 2h)")),
+    };
+    match number.parse::<f64>() {
+        Ok(n) if n > 0.0 && n * scale <= 366.0 * 86_400.0 => {
+            Ok(std::time::Duration::from_secs_f64(n * scale))
+        }
+        Ok(_) => Err(format!("{text:?}: must be more than 0 and at most a year")),
+        Err(_) => Err(format!("{text:?}: expected a number with a unit, e.g. 90s, 15m, 2h")),
+    }
 }
 
 /// `gandish eval`.
@@ -160,8 +195,9 @@ pub struct RunLock {
     _file: File,
 }
 
-/// Takes the `--lock` file, or says who holds it (exit 75).
-pub fn acquire_lock(path: &Path) -> Result<RunLock, CliError> {
+/// Takes the `--lock` file, or says who holds it and since when (exit 75; exit 1 when it has
+/// been held for longer than `stale_after`). The holder writes `PID START_UNIX_SECONDS`.
+pub fn acquire_lock(path: &Path, stale_after: Option<std::time::Duration>) -> Result<RunLock, CliError> {
     let mut file =
         File::options().read(true).write(true).create(true).truncate(false).open(path).map_err(|e| {
             CliError::usage(format!("cannot open the lock file {}: {e}; nothing was sent", path.display()))
@@ -169,13 +205,34 @@ pub fn acquire_lock(path: &Path) -> Result<RunLock, CliError> {
     match file.try_lock() {
         Ok(()) => {
             let _ = file.set_len(0);
-            let _ = writeln!(file, "{}", std::process::id());
+            let _ = writeln!(file, "{} {}", std::process::id(), unix_now());
             Ok(RunLock { _file: file })
         }
         Err(std::fs::TryLockError::WouldBlock) => {
-            let holder =
-                std::fs::read_to_string(path).ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-            let by = holder.map(|p| format!(" (pid {p})")).unwrap_or_default();
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let mut parts = text.split_whitespace();
+            let pid = parts.next().filter(|p| p.bytes().all(|b| b.is_ascii_digit()));
+            let held =
+                parts.next().and_then(|s| s.parse::<i64>().ok()).map(|t| (unix_now() - t).max(0) as u64);
+            let mut by = pid.map(|p| format!(" (pid {p}")).unwrap_or_default();
+            if let Some(secs) = held {
+                by.push_str(&format!("{}for {}", if pid.is_some() { ", " } else { " (" }, human_secs(secs)));
+            }
+            if !by.is_empty() {
+                by.push(')');
+            }
+            if let (Some(limit), Some(secs)) = (stale_after, held)
+                && secs > limit.as_secs()
+            {
+                return Err(CliError::rendered(
+                    Exit::Failure,
+                    format!(
+                        "error: the lock {} is stale: held{by}, longer than --stale-after {}; that run looks stuck (not running)",
+                        path.display(),
+                        human_secs(limit.as_secs())
+                    ),
+                ));
+            }
             Err(CliError::rendered(
                 Exit::Locked,
                 format!("error: another gandish run holds the lock {}{by}; not running", path.display()),
@@ -184,6 +241,20 @@ pub fn acquire_lock(path: &Path) -> Result<RunLock, CliError> {
         Err(std::fs::TryLockError::Error(e)) => {
             Err(CliError::usage(format!("cannot lock {}: {e}; nothing was sent", path.display())))
         }
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `95 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
+fn human_secs(s: u64) -> String {
+    match s {
+        0..120 => format!("{s} s"),
+        120..7200 => format!("{} min", s / 60),
+        7200..172_800 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
     }
 }
 
@@ -358,7 +429,7 @@ fn summary(settings: &Settings, rt: &Runtime, started: Instant) {
 pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
     let script = resolve_script(&args.script)?;
     let map = parse_args(&args.args)?;
-    let _lock = args.lock.as_deref().map(acquire_lock).transpose()?;
+    let _lock = args.lock.as_deref().map(|p| acquire_lock(p, args.stale_after)).transpose()?;
     // Before anything is sent: a run that could not record its report would leave the user
     // unsure what it changed. (The journal is opened by `bulk::run` before its first send.)
     if let Some(path) = &args.report {
@@ -367,46 +438,139 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
     let rt = runtime(settings)?;
     let _confirm = Confirmer::install(&rt, settings.yes, settings.dry_run);
     let (interrupted, _hook) = install_interrupt(&rt);
+    let deadline = args.deadline.map(|d| Deadline::start(&rt, d));
     let started = Instant::now();
     let mut scope = Scope::new();
     scope.push("ARGS", map);
     let (src, result) = execute(&rt, &script, &mut scope);
+    let deadline_hit = deadline.is_some_and(Deadline::stop);
     settings.progress.finish();
-    let report_value = scope.get_value::<Dynamic>("REPORT");
-    if let Some(path) = &args.report {
-        let value = match (&result, &report_value) {
-            (_, Some(r)) => Some(r.clone()),
-            (Ok(v), None) => Some(v.clone()),
-            (Err(_), None) => None,
-        };
-        if let Some(v) = value {
-            let text = settings.redactor().apply(&to_json(&v)).into_owned();
-            write_atomic(path, &text)
-                .map_err(|e| CliError::failure(format!("cannot write the report {}: {e}", path.display())))?;
-        }
-    }
     summary(settings, &rt, started);
-    if interrupted.load(Ordering::SeqCst) {
-        return Err(interruption(settings));
-    }
-    match result {
-        Ok(v) => {
-            print_outcome(settings, &rt, Some(&v))?;
-            // The script asked for a failure status (`set_exit_code`), e.g. std/renew when some
-            // renewals failed: its output stands, the status is 1.
-            match rt.exit_code() {
-                Some(code) if code != 0 => Err(CliError::rendered(
-                    Exit::Failure,
-                    format!("error: the script reported failures (set_exit_code({code}))"),
-                )),
-                _ => Ok(()),
+    // What the user sees comes first: a report that cannot be written must not hide it.
+    let outcome = if deadline_hit {
+        print_outcome(settings, &rt, None)?;
+        let limit = args.deadline.map_or(0, |d| d.as_secs());
+        let text = format!(
+            "error: --deadline reached after {}; the run was stopped\n{}",
+            human_secs(limit),
+            settings.bulk.interruption_summary()
+        );
+        Err(CliError::rendered(Exit::Deadline, settings.redactor().apply(text.trim_end()).into_owned()))
+    } else if interrupted.load(Ordering::SeqCst) {
+        Err(interruption(settings))
+    } else {
+        match &result {
+            Ok(v) => {
+                print_outcome(settings, &rt, Some(v))?;
+                // The script asked for a failure status (`set_exit_code`), e.g. std/renew when
+                // some renewals failed: its output stands, the status is 1.
+                match rt.exit_code() {
+                    Some(code) if code != 0 => Err(CliError::rendered(
+                        Exit::Failure,
+                        format!("error: the script reported failures (set_exit_code({code}))"),
+                    )),
+                    _ => Ok(()),
+                }
+            }
+            Err(e) => {
+                print_outcome(settings, &rt, None)?;
+                let text = error_text(e, &src, settings, false);
+                Err(CliError::rendered(script_exit(e), text.trim_end()))
             }
         }
-        Err(e) => {
-            print_outcome(settings, &rt, None)?;
-            let text = error_text(&e, &src, settings, interrupted.load(Ordering::SeqCst));
-            Err(CliError::rendered(script_exit(&e), text.trim_end()))
+    };
+    let Some(path) = &args.report else { return outcome };
+    let base = scope.get_value::<Dynamic>("REPORT").or_else(|| result.as_ref().ok().cloned());
+    let text = settings.redactor().apply(&to_json(&report(base, &outcome, settings))).into_owned();
+    match (write_atomic(path, &text), outcome) {
+        (Ok(()), outcome) => outcome,
+        (Err(e), outcome) => {
+            let line = format!("error: cannot write the report {}: {e}", path.display());
+            Err(match outcome {
+                Ok(()) => CliError::rendered(Exit::Failure, line),
+                Err(mut err) => {
+                    err.message = format!("{}\n{line}", err.message);
+                    err
+                }
+            })
         }
+    }
+}
+
+/// The `--report` document: the script's REPORT (or value) with `run: {status, exit, error,
+/// bulk}` added, so a report always says how the run ended, even when the script never got to
+/// set one. `status` is `ok`, `failed`, `refused`, `fault`, `transport`, `locked`, `deadline`
+/// or `interrupted`; `bulk` lists each bulk run's counts so far.
+fn report(base: Option<Dynamic>, outcome: &Result<(), CliError>, settings: &Settings) -> Dynamic {
+    let (status, exit, error) = match outcome {
+        Ok(()) => ("ok", 0, None),
+        Err(e) => {
+            let status = match e.exit {
+                Exit::Usage => "refused",
+                Exit::Fault => "fault",
+                Exit::Transport => "transport",
+                Exit::Locked => "locked",
+                Exit::Deadline => "deadline",
+                Exit::Interrupted => "interrupted",
+                _ => "failed",
+            };
+            (status, e.exit.code(), Some(e.message.clone()))
+        }
+    };
+    let bulk: rhai::Array = settings
+        .bulk
+        .runs()
+        .into_iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("label".into(), r.label.into());
+            m.insert("total".into(), (r.total as i64).into());
+            m.insert("applied".into(), (r.applied as i64).into());
+            m.insert("already_applied".into(), (r.already as i64).into());
+            m.insert("failed".into(), (r.failed as i64).into());
+            m.insert("finished".into(), r.finished.into());
+            Dynamic::from_map(m)
+        })
+        .collect();
+    let mut run = Map::new();
+    run.insert("status".into(), status.into());
+    run.insert("exit".into(), i64::from(exit).into());
+    run.insert("error".into(), error.map_or(Dynamic::UNIT, Dynamic::from));
+    run.insert("bulk".into(), Dynamic::from_array(bulk));
+    let mut doc = match base {
+        Some(b) if b.is_map() => b.cast::<Map>(),
+        Some(b) if !b.is_unit() => Map::from_iter([("value".into(), b)]),
+        _ => Map::new(),
+    };
+    doc.insert("run".into(), Dynamic::from_map(run));
+    Dynamic::from_map(doc)
+}
+
+/// Ends a run at its `--deadline`: a thread that cancels the runtime (as Ctrl-C does, cutting
+/// off the call in flight) unless the run ended first.
+struct Deadline {
+    done: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<bool>,
+}
+
+impl Deadline {
+    fn start(rt: &Runtime, after: std::time::Duration) -> Deadline {
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let cancel = rt.cancel_handle();
+        let thread = std::thread::spawn(move || match wait.recv_timeout(after) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                cancel.cancel();
+                true
+            }
+            _ => false,
+        });
+        Deadline { done, thread }
+    }
+
+    /// Stops the timer; whether it had fired.
+    fn stop(self) -> bool {
+        let _ = self.done.send(());
+        self.thread.join().unwrap_or(false)
     }
 }
 
@@ -503,12 +667,12 @@ mod tests {
     #[test]
     fn the_lock_is_exclusive_and_reusable() {
         let path = std::env::temp_dir().join(format!("gandish-lock-{}", std::process::id()));
-        let held = acquire_lock(&path).unwrap();
-        let e = acquire_lock(&path).unwrap_err();
+        let held = acquire_lock(&path, None).unwrap();
+        let e = acquire_lock(&path, None).unwrap_err();
         assert_eq!(e.exit, Exit::Locked);
         assert!(e.message.contains(&format!("pid {}", std::process::id())), "{}", e.message);
         drop(held);
-        drop(acquire_lock(&path).unwrap());
+        drop(acquire_lock(&path, None).unwrap());
         std::fs::remove_file(&path).unwrap();
     }
 }
