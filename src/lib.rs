@@ -79,6 +79,7 @@ pub mod gandi;
 pub mod sandbox;
 #[cfg(feature = "script")]
 pub mod script;
+mod sync;
 pub mod xmlrpc;
 
 /// The Rhai version scripts run on, so a host names `Scope`, `Dynamic` or `Engine` without a

@@ -77,14 +77,14 @@ impl Confirmer {
 
     /// Starts a new run (a REPL entry): forgets its answers.
     pub fn new_run(&self) {
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = RunState::default();
+        *crate::sync::lock(&self.state) = RunState::default();
     }
 
     /// The hook: what to do with `m`.
     pub fn decide(&self, m: &Mutation) -> Decision {
         let billable = m.is_billable();
         {
-            let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let st = crate::sync::lock(&self.state);
             if st.all || !(m.is_delete() || (billable && !st.billable_confirmed)) {
                 return Decision::Send;
             }
@@ -94,12 +94,12 @@ impl Confirmer {
         match (self.ask)(&format!("{what}{CHOICES}")) {
             Answer::Yes => {
                 if billable {
-                    self.state.lock().unwrap_or_else(|e| e.into_inner()).billable_confirmed = true;
+                    crate::sync::lock(&self.state).billable_confirmed = true;
                 }
                 Decision::Send
             }
             Answer::All => {
-                self.state.lock().unwrap_or_else(|e| e.into_inner()).all = true;
+                crate::sync::lock(&self.state).all = true;
                 Decision::Send
             }
             Answer::No => Decision::Skip,

@@ -52,7 +52,7 @@ pub fn count() -> u64 {
 #[must_use = "the hook is removed when the guard is dropped"]
 pub fn on_interrupt(hook: impl Fn() -> bool + Send + Sync + 'static) -> HookGuard {
     let id = NEXT_ID.fetch_add(1, Ordering::SeqCst);
-    HOOKS.lock().unwrap_or_else(|e| e.into_inner()).push((id, Arc::new(hook)));
+    crate::sync::lock(&HOOKS).push((id, Arc::new(hook)));
     HookGuard(id)
 }
 
@@ -62,7 +62,7 @@ pub struct HookGuard(u64);
 
 impl Drop for HookGuard {
     fn drop(&mut self) {
-        HOOKS.lock().unwrap_or_else(|e| e.into_inner()).retain(|(id, _)| *id != self.0);
+        crate::sync::lock(&HOOKS).retain(|(id, _)| *id != self.0);
     }
 }
 
@@ -76,7 +76,7 @@ fn handle() {
 /// Asks the hooks, newest first; `true` when one handled the interrupt.
 fn dispatch() -> bool {
     let hooks: Vec<Hook> =
-        HOOKS.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(_, h)| h.clone()).collect();
+        crate::sync::lock(&HOOKS).iter().map(|(_, h)| h.clone()).collect();
     hooks.iter().rev().any(|h| h())
 }
 

@@ -35,7 +35,7 @@ impl Progress {
     }
 
     fn with_bar<T>(&self, f: impl FnOnce(Option<&ProgressBar>) -> T) -> T {
-        let guard = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = crate::sync::lock(&self.bar);
         f(guard.as_ref())
     }
 
@@ -51,7 +51,7 @@ impl Progress {
         );
         bar.set_message(message);
         bar.enable_steady_tick(Duration::from_millis(120));
-        if let Some(old) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).replace(bar) {
+        if let Some(old) = crate::sync::lock(&self.bar).replace(bar) {
             old.finish_and_clear();
         }
     }
@@ -67,7 +67,7 @@ impl Progress {
 
     /// Removes the spinner.
     pub fn finish(&self) {
-        if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(b) = crate::sync::lock(&self.bar).take() {
             b.finish_and_clear();
         }
     }
@@ -110,7 +110,7 @@ impl Progress {
                 );
                 bar.set_prefix(label.to_string());
                 bar.enable_steady_tick(Duration::from_millis(200));
-                if let Some(old) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).replace(bar) {
+                if let Some(old) = crate::sync::lock(&self.bar).replace(bar) {
                     old.finish_and_clear();
                 }
             }
@@ -177,7 +177,7 @@ impl BulkTally {
     /// Records an event.
     pub fn record(&self, e: &crate::gandi::bulk::Event<'_>) {
         use crate::gandi::bulk::{Event, Outcome};
-        let mut runs = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut runs = crate::sync::lock(&self.0);
         match e {
             Event::Started { label, total } => {
                 runs.push(BulkRun { label: label.to_string(), total: *total, ..BulkRun::default() })
@@ -203,7 +203,7 @@ impl BulkTally {
 
     /// The runs recorded so far.
     pub fn runs(&self) -> Vec<BulkRun> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        crate::sync::lock(&self.0).clone()
     }
 
     /// For an interrupted command: a line per bulk run saying what was applied and what was

@@ -193,7 +193,7 @@ impl RateLimiter {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     /// Blocks until a call may be sent, and counts it.

@@ -101,7 +101,7 @@ pub fn stats(ctx: &mut Ctx, args: &Args) -> Result<Value, Fault> {
     args.arity(0, 1)?;
     let reset = args.opt_bool(0, "reset")?.unwrap_or(false);
     let s = ctx.stats;
-    let mut calls = s.calls.lock().unwrap_or_else(|e| e.into_inner());
+    let mut calls = crate::sync::lock(&s.calls);
     let by_method: Struct = calls.iter().map(|(m, n)| (m.clone(), Value::Int(*n as i64))).collect();
     let out = Struct::with_capacity(3)
         .with("calls", by_method)

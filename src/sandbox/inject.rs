@@ -44,7 +44,7 @@ impl Injector {
     }
 
     fn roll(&self, p: f64) -> bool {
-        p > 0.0 && self.rng.lock().unwrap_or_else(|e| e.into_inner()).chance(p)
+        p > 0.0 && crate::sync::lock(&self.rng).chance(p)
     }
 
     /// `Some(503)` for a request to fail before anything is done.
@@ -69,7 +69,7 @@ impl Injector {
     pub fn admit(&self, key: &str) -> Result<(), Fault> {
         let Some(limit) = self.rate_limit else { return Ok(()) };
         let now = Instant::now();
-        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = crate::sync::lock(&self.windows);
         if w.len() > 4096 {
             w.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(1));
         }

@@ -186,7 +186,7 @@ pub(crate) struct Stats {
 
 impl Stats {
     fn count_call(&self, method: &str) {
-        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let mut calls = crate::sync::lock(&self.calls);
         if let Some(n) = calls.get_mut(method) {
             *n += 1;
             return;
@@ -335,7 +335,7 @@ impl Sandbox {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     /// A copy of the world as it is now (after applying what came due).
@@ -406,7 +406,7 @@ impl Sandbox {
         }
         // Waiting for another thread's save, or writing and syncing the file, blocks.
         crate::xmlrpc::server::about_to_block();
-        let _saving = self.save_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _saving = crate::sync::lock(&self.save_lock);
         if self.saved.load(Ordering::Acquire) >= seen {
             return Ok(());
         }

@@ -1,7 +1,7 @@
 //! `paas.count/list/info/create/update/delete/renew/restart` (reference §4.2–4.8, §8, §10).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use crate::xmlrpc::{EncodedValue, Fault, Struct, Value, ValueWriter};
 
@@ -327,7 +327,7 @@ pub fn list_into(
     let ext = ctx.cfg.extended_fields;
     let page = opts.select(ctx.st.instances.values().collect(), &|i: &&Instance, key| instance_field(i, key));
     let mut scratch = String::new();
-    let mut cached = cache.items.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut cached = crate::sync::lock(&cache.items);
     w.begin_array();
     for i in page {
         match cached.get(&i.id) {

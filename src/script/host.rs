@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use super::confirm::{ConfirmHook, Decision, Mutation};
@@ -51,9 +51,7 @@ pub(crate) struct Host {
     pub(crate) journal_dir: Option<std::path::PathBuf>,
 }
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use crate::sync::lock;
 
 impl Host {
     pub(crate) fn dry_run(&self) -> bool {
@@ -62,7 +60,7 @@ impl Host {
 
     /// Asks the confirmation hook, if any, about a change (no hook: send it).
     pub(crate) fn confirm(&self, m: &Mutation) -> Decision {
-        let hook = self.confirm.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let hook = crate::sync::read(&self.confirm).clone();
         hook.map_or(Decision::Send, |h| h(m))
     }
 

@@ -154,7 +154,7 @@ impl CancelHandle {
     /// Cancels every run in progress, and cuts off the calls in flight.
     pub fn cancel(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
-        let clients = self.interrupters.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let clients = crate::sync::lock(&self.interrupters).clone();
         for c in clients {
             c.interrupt();
         }
@@ -162,14 +162,14 @@ impl CancelHandle {
 
     /// Lets the interrupted clients call again: a run is starting.
     fn resume(&self) {
-        for c in self.interrupters.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for c in crate::sync::lock(&self.interrupters).iter() {
             c.resume();
         }
     }
 
     /// Makes [`cancel`](Self::cancel) also interrupt the calls of `client` (and its clones).
     pub(crate) fn interrupts(&self, client: &crate::xmlrpc::Client) {
-        self.interrupters.lock().unwrap_or_else(|e| e.into_inner()).push(client.clone());
+        crate::sync::lock(&self.interrupters).push(client.clone());
     }
 
     fn current(&self) -> u64 {

@@ -471,7 +471,7 @@ impl Runtime {
     /// (see [`confirm`](super::confirm)); it applies from the next change, also in a script that
     /// is running.
     pub fn set_confirm(&self, hook: Option<ConfirmHook>) {
-        *self.host.confirm.write().unwrap_or_else(|e| e.into_inner()) = hook;
+        *crate::sync::write(&self.host.confirm) = hook;
     }
 
     /// A handle that cancels the runs in progress, from any thread.

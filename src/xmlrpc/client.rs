@@ -370,9 +370,9 @@ impl Client {
             Ok(a) => a,
             // The CA file went away since: later calls fail on the agent shut down below, with
             // the same error as the calls interrupted now.
-            Err(_) => self.inner.agent.read().unwrap_or_else(|e| e.into_inner()).clone(),
+            Err(_) => crate::sync::read(&self.inner.agent).clone(),
         };
-        let old = std::mem::replace(&mut *self.inner.agent.write().unwrap_or_else(|e| e.into_inner()), fresh);
+        let old = std::mem::replace(&mut *crate::sync::write(&self.inner.agent), fresh);
         old.shutdown();
     }
 
@@ -440,7 +440,7 @@ impl Client {
             return Err(Error::Interrupted { url: url.clone(), sent: false });
         }
         let interrupts = self.inner.interrupts.load(Ordering::SeqCst);
-        let agent = self.inner.agent.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let agent = crate::sync::read(&self.inner.agent).clone();
         // A failure after `interrupt` is the interruption, whatever the socket reported.
         let cut_off = |e: Error| {
             if self.inner.interrupts.load(Ordering::SeqCst) == interrupts {

@@ -571,7 +571,7 @@ impl Shared {
     fn lock_table(&self) -> MutexGuard<'_, Table> {
         // The table is consistent after any panic (plain inserts and removes), so poisoning is
         // ignored.
-        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.table)
     }
 
     /// Sets the stop flag, closes the reading side of every connection and wakes the accept
@@ -756,7 +756,7 @@ enum Outcome {
 /// own thread until it closes ([`Threading::PerConnection`], `park` false), or, when the event
 /// loop found it readable, until it waits for its next request ([`Outcome::Parked`]).
 fn serve_entry(shared: &Shared, entry: &Entry, park: bool) -> Outcome {
-    let mut session = entry.session.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut session = crate::sync::lock(&entry.session);
     let mut conn = Conn::with_buffer(&entry.stream, std::mem::take(&mut session.buf));
     let outcome = serve_requests(shared, &mut conn, &mut session, &entry.activity, entry.peer, park);
     session.buf = conn.into_buffer();

@@ -112,7 +112,7 @@ pub fn run(runtime: Runtime, opts: ReplOptions) -> Exit {
         // At the prompt the line editor reads Ctrl-C as a key, so a signal there comes from
         // elsewhere (SIGTERM, SIGHUP): the process ends as usual (130). Except just after an
         // entry ended: that is a repeated Ctrl-C meant for the entry, and is ignored.
-        let recent = ended.lock().unwrap_or_else(|e| e.into_inner()).elapsed() < STRAY_INTERRUPT;
+        let recent = crate::sync::lock(&ended).elapsed() < STRAY_INTERRUPT;
         at_terminal && recent
     });
 

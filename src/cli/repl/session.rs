@@ -157,7 +157,7 @@ impl Session {
         self.interrupts_at_start = crate::cli::interrupt::count();
         self.busy.store(true, Ordering::SeqCst);
         let result = self.rt.run_ast_with_scope(&mut self.scope, &self.fns);
-        *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        *crate::sync::lock(&self.ended) = Instant::now();
         self.busy.store(false, Ordering::SeqCst);
         self.fns.clear_statements();
         result.map(|v| (v, defines))

@@ -105,10 +105,7 @@ pub fn run(gandi: &Gandi, tasks: &[Task], opts: &Options<'_>) -> Result<Vec<Item
             shared.finish(w.result);
         }
     }
-    let results: Vec<ItemResult> = shared
-        .results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
+    let results: Vec<ItemResult> = crate::sync::into_inner(shared.results)
         .into_iter()
         .enumerate()
         .map(|(i, r)| r.unwrap_or_else(|| cancelled(i, &tasks[i])))
@@ -253,7 +250,7 @@ impl Shared<'_> {
     }
 
     fn handoff(&self) -> MutexGuard<'_, Handoff> {
-        self.handoff.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.handoff)
     }
 
     /// Records a task's final result and reports it.
@@ -267,7 +264,7 @@ impl Shared<'_> {
             p(&Event::Item { label: &self.opts.label, result: &r, done, failed, total: self.tasks.len() });
         }
         let i = r.index;
-        self.results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+        crate::sync::lock(&self.results)[i] = Some(r);
     }
 
     /// A submitter: takes tasks in order until none is left or the run is cancelled.

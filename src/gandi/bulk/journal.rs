@@ -33,7 +33,9 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
+
+use crate::sync::lock;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -144,9 +146,6 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 impl Journal {
     /// Opens (or creates, with its folder) the journal at `path`, takes its lock, and reads
@@ -337,7 +336,7 @@ impl Journal {
                 };
             }
             if st.flushing {
-                st = self.flushed.wait(st).unwrap_or_else(|e| e.into_inner());
+                st = crate::sync::wait(&self.flushed, st);
                 continue;
             }
             st.flushing = true;

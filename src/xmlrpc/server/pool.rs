@@ -27,7 +27,7 @@ use std::net::Shutdown;
 use std::os::fd::OwnedFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
@@ -119,7 +119,7 @@ impl Pool {
         let handle =
             thread::Builder::new().name("xmlrpc-monitor".into()).spawn(move || monitor(&for_thread))?;
         let _ = self.monitor_thread.set(handle.thread().clone());
-        *self.monitor.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+        *crate::sync::lock(&self.monitor) = Some(handle);
         Ok(())
     }
 
@@ -129,7 +129,7 @@ impl Pool {
     }
 
     fn lock_workers(&self) -> MutexGuard<'_, Workers> {
-        self.workers.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.workers)
     }
 
     /// Hands a newly admitted connection (idle, see [`Shared::admit`]) to the workers.
@@ -150,7 +150,7 @@ impl Pool {
     pub(super) fn stop_and_join(&self, shared: &Shared) {
         // An eventfd stays readable until read, and nobody reads it: every worker sees it.
         let _ = rustix::io::write(&self.wake, &1u64.to_ne_bytes());
-        if let Some(handle) = self.monitor.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        if let Some(handle) = crate::sync::lock(&self.monitor).take() {
             handle.thread().unpark();
             let _ = handle.join();
         }
