@@ -437,3 +437,25 @@ fn one_runtime_serves_several_threads() {
     assert_eq!(got, [5, 6, 7, 8]);
     assert_eq!(rt.calls().len(), 20);
 }
+
+#[test]
+fn under_dry_run_a_multicall_is_planned_not_sent_even_wrapping_reads() {
+    // system.multicall can carry any call, a delete included, so it is never taken for a read.
+    let sb = sandbox();
+    let (rt, _) = runtime(&sb);
+    rt.set_dry_run(true);
+    let script = format!(
+        r#"
+        let key = "{}";
+        let r = xmlrpc::invoke("{}", "system.multicall", [[#{{methodName: "paas.delete", params: [key, 1]}}]]);
+        [r.dry_run, xmlrpc::invoke("{}", "system.listMethods", []).len() > 0]
+        "#,
+        sb.api_key(),
+        sb.url(),
+        sb.url()
+    );
+    let a = eval(&rt, &script).into_array().unwrap();
+    assert!(a[0].as_bool().unwrap(), "the multicall is a plan entry");
+    assert!(a[1].as_bool().unwrap(), "introspection is still sent");
+    assert!(sb.sandbox().state().instances.contains_key(&1), "instance 1 was not deleted");
+}

@@ -75,8 +75,7 @@ fn handle() {
 
 /// Asks the hooks, newest first; `true` when one handled the interrupt.
 fn dispatch() -> bool {
-    let hooks: Vec<Hook> =
-        crate::sync::lock(&HOOKS).iter().map(|(_, h)| h.clone()).collect();
+    let hooks: Vec<Hook> = crate::sync::lock(&HOOKS).iter().map(|(_, h)| h.clone()).collect();
     hooks.iter().rev().any(|h| h())
 }
 

@@ -32,11 +32,16 @@ pub const DEFAULT_RATE: u32 = 15;
 /// `rate` even when network jitter bunches requests up.
 pub const WINDOW: Duration = Duration::from_millis(1050);
 
-/// Whether a method only reads: `*.list`, `*.count`, `*.info`, `*.get_*`, `system.*`. Such calls
-/// are safe to resend.
+/// Whether a method only reads, judged by its name: `*.list`, `*.count`, `*.info`, `*.get_*`,
+/// and the introspection methods `system.listMethods`, `system.methodHelp`,
+/// `system.methodSignature`. Such calls are safe to resend. `system.multicall` is not: it can
+/// carry any call, a renewal included.
 pub fn is_read_only(method: &str) -> bool {
     let last = method.rsplit('.').next().unwrap_or(method);
-    matches!(last, "list" | "count" | "info") || last.starts_with("get") || method.starts_with("system.")
+    if method.starts_with("system.") {
+        return matches!(last, "listMethods" | "methodHelp" | "methodSignature" | "getCapabilities");
+    }
+    matches!(last, "list" | "count" | "info") || last.starts_with("get")
 }
 
 /// Whether an error is worth retrying for a call that is safe to resend: HTTP 5xx or 429,
@@ -337,7 +342,14 @@ mod tests {
         {
             assert!(is_read_only(m), "{m}");
         }
-        for m in ["paas.renew", "paas.update", "operation.cancel", "paas.vhost.create", "sandbox.reset"] {
+        for m in [
+            "paas.renew",
+            "paas.update",
+            "operation.cancel",
+            "paas.vhost.create",
+            "sandbox.reset",
+            "system.multicall",
+        ] {
             assert!(!is_read_only(m), "{m}");
         }
     }

@@ -146,7 +146,6 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-
 impl Journal {
     /// Opens (or creates, with its folder) the journal at `path`, takes its lock, and reads
     /// what it holds. Fails with [`JournalError::Locked`] when another run holds it and with
