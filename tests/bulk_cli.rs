@@ -79,7 +79,12 @@ fn a_failed_item_means_exit_status_1_and_the_report_file_says_which() {
         json["rows"].as_array().unwrap().iter().filter(|r| r["outcome"] == "failed").collect();
     assert_eq!(failed.len(), 1);
     assert!(failed[0]["error"].as_str().unwrap().contains("billing refused"), "{}", failed[0]);
-    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let mut file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    // The report also says how the run ended.
+    let run = file.as_object_mut().unwrap().remove("run").expect("the report has run");
+    assert_eq!((&run["status"], &run["exit"]), (&"failed".into(), &1.into()), "{run}");
+    assert_eq!(run["bulk"][0]["failed"], 1, "{run}");
     assert_eq!(file, json, "--report writes the same report");
 
     // Rerun: only the failed one is still due, and it renews now.
