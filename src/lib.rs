@@ -75,6 +75,7 @@
 #[allow(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]
 pub mod cli;
 pub mod gandi;
+mod rng;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 #[cfg(feature = "script")]

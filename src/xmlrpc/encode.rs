@@ -728,19 +728,12 @@ fn root_label(path: Path) -> String {
 }
 
 fn render_path(path: Path, frames: &[Frame<'_>], last: Seg<'_>) -> String {
-    let mut s = root_label(path);
-    for seg in frames.iter().map(Frame::seg).chain(std::iter::once(last)) {
-        match seg {
-            Seg::Root => {}
-            Seg::Index(i) => {
-                let _ = write!(s, "[{i}]");
-            }
-            Seg::Member(m) => {
-                let _ = write!(s, ".{m}");
-            }
-        }
-    }
-    s
+    let steps = frames.iter().map(Frame::seg).chain(std::iter::once(last)).filter_map(|seg| match seg {
+        Seg::Root => None,
+        Seg::Index(i) => Some(super::path::Step::Index(i)),
+        Seg::Member(m) => Some(super::path::Step::Member(m)),
+    });
+    super::path::render(&root_label(path), steps)
 }
 
 /// Bytes that [`escape_into`] must look at: `&` `<` `>`, C0 controls (CR is escaped, TAB and LF
@@ -998,7 +991,7 @@ mod tests {
         let e = encode_response(&v).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "result[0].b\u{1} (member name): character U+0001 at char 1 cannot be carried by XML; send binary data as base64"
+            r#"result[0]["b\u0001"] (member name): character U+0001 at char 1 cannot be carried by XML; send binary data as base64"#
         );
     }
 

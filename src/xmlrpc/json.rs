@@ -29,6 +29,7 @@
 //! assert_eq!(json::to_string(&v).unwrap(), r#"[1,1.0,{"$datetime":"20111014T14:36:30"}]"#);
 //! ```
 
+use super::path::{Step, quote};
 use std::fmt::Write as _;
 
 use base64::Engine as _;
@@ -102,33 +103,13 @@ enum Seg {
 }
 
 fn render_path(root: &str, segs: &[Seg]) -> String {
-    let mut out = String::from(root);
-    for s in segs {
-        match s {
-            Seg::Index(i) => {
-                let _ = write!(out, "[{i}]");
-            }
-            Seg::Key(k) if is_plain_key(k) => {
-                out.push('.');
-                out.push_str(k);
-            }
-            Seg::Key(k) => {
-                let _ = write!(out, "[{}]", quote(k));
-            }
-        }
-    }
-    out
-}
-
-fn is_plain_key(k: &str) -> bool {
-    let mut chars = k.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-/// A JSON string literal for `s`.
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).expect("a str always serializes")
+    super::path::render(
+        root,
+        segs.iter().map(|s| match s {
+            Seg::Index(i) => Step::Index(*i),
+            Seg::Key(k) => Step::Member(k),
+        }),
+    )
 }
 
 /// Parses JSON text into a value; errors are located relative to `$`.

@@ -24,6 +24,7 @@ pub mod encode;
 mod http;
 mod http_date;
 pub mod json;
+mod path;
 mod serde;
 #[cfg(feature = "server")]
 pub mod server;
