@@ -24,6 +24,7 @@ mod http;
 pub mod json;
 mod serde;
 pub mod server;
+mod tls;
 pub mod value;
 
 pub use self::serde::{SerdeError, from_value, from_value_ref, to_value};
