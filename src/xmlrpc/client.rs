@@ -28,7 +28,7 @@
 //! ```
 
 use std::fmt;
-use std::io::{self, Read as _};
+use std::io;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ use ureq::http::{StatusCode, Uri};
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector as _, TcpConnector};
 
-use super::decode::{DecodeError, Limits, decode_response_with};
+use super::decode::{Capped, DecodeError, Limits, decode_response_with, read_capped};
 use super::encode::{EncodeError, encode_call};
 use super::tls::CaFileConnector;
 use super::value::{Fault, Value};
@@ -404,12 +404,18 @@ impl Client {
             ct.starts_with("text/xml") || ct.starts_with("application/xml")
         });
         let max = self.inner.config.limits.max_body;
-        let mut reader = response.into_body().into_with_config().limit(max as u64).reader();
-        let mut bytes = Vec::new();
-        if let Err(e) = reader.read_to_end(&mut bytes) {
-            stats.response_bytes = bytes.len();
-            return Err(self.body_error(e));
-        }
+        let reader = response.into_body().into_with_config().limit(max as u64).reader();
+        let bytes = match read_capped(reader, max) {
+            Capped::Body(bytes) => bytes,
+            Capped::TooLarge => {
+                stats.response_bytes = max;
+                return Err(Error::Decode(DecodeError::TooLarge { limit: max }));
+            }
+            Capped::Failed { error, read } => {
+                stats.response_bytes = read;
+                return Err(self.body_error(error));
+            }
+        };
         stats.response_bytes = bytes.len();
         if status == 200 {
             return match decode_response_with(&bytes, &self.inner.config.limits) {
