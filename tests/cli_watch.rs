@@ -182,6 +182,113 @@ fn a_change_cancels_the_run_in_progress_and_ctrl_c_exits_130() {
     assert_eq!(status.code(), Some(130));
 }
 
+/// Waits until `w`'s stderr has `needle`, then until its stdout ends with `line` (and a newline).
+fn expect(w: &Watcher, needle: &str, line: &str) {
+    w.wait_for(&format!("{needle:?} on stderr"), |_, e| e.contains(needle));
+    w.wait_for(&format!("a run printing {line:?}"), |o, _| o.ends_with(&format!("{line}\n")));
+}
+
+/// A folder `w` with `main.rhai` printing `one`, watched, after its first run.
+fn watching_w(tag: &str) -> (Dir, Watcher) {
+    let d = Dir::new(tag);
+    std::fs::create_dir(d.0.join("w")).unwrap();
+    d.write("w/main.rhai", "`one`\n");
+    let w = Watcher::start(&d.0, &["watch", "w", "--run", "w/main.rhai"]);
+    w.wait_for("the first run", |o, _| o == "one\n");
+    (d, w)
+}
+
+#[test]
+fn a_folder_moved_away_and_recreated_is_watched_again() {
+    let (d, w) = watching_w("moved");
+    // `mv w w_old; mkdir w`: the watches followed w to w_old; they must move to the new w.
+    std::fs::rename(d.0.join("w"), d.0.join("w_old")).unwrap();
+    std::fs::create_dir(d.0.join("w")).unwrap();
+    w.wait_for("the new folder to be watched", |_, e| {
+        e.contains("watch: w ") && e.contains("; watching it again\n")
+    });
+    d.write("w/main.rhai", "`two`\n");
+    expect(&w, "watching it again", "two");
+    d.write("w/main.rhai", "`three`\n");
+    expect(&w, "watching it again", "three");
+}
+
+#[test]
+fn a_folder_deleted_is_waited_for_and_watched_again_when_it_comes_back() {
+    let (d, w) = watching_w("deleted");
+    std::fs::remove_dir_all(d.0.join("w")).unwrap();
+    w.wait_for("the waiting note", |_, e| e.contains("watch: w is gone; waiting for it to come back\n"));
+    // It comes back as a folder prepared elsewhere and renamed into place.
+    std::fs::create_dir(d.0.join("prepared")).unwrap();
+    d.write("prepared/main.rhai", "`two`\n");
+    std::fs::rename(d.0.join("prepared"), d.0.join("w")).unwrap();
+    expect(&w, "watch: w is back; watching it again\n", "two");
+    // And a write after that is seen through the new watch.
+    d.write("w/main.rhai", "`three`\n");
+    expect(&w, "watch: w is back", "three");
+}
+
+/// Publishes `files` as a Kubernetes ConfigMap volume does (the kubelet's atomic writer): a new
+/// hidden folder `..vN`, a `..data_tmp` symlink to it renamed over `..data`, the old folder
+/// removed. The visible files are symlinks through `..data`, made with the first version.
+fn configmap_publish(dir: &Path, version: u32, text: &str) {
+    let new = dir.join(format!("..v{version}"));
+    std::fs::create_dir(&new).unwrap();
+    std::fs::write(new.join("main.rhai"), text).unwrap();
+    std::os::unix::fs::symlink(format!("..v{version}"), dir.join("..data_tmp")).unwrap();
+    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
+    if version == 1 {
+        std::os::unix::fs::symlink("..data/main.rhai", dir.join("main.rhai")).unwrap();
+    } else {
+        std::fs::remove_dir_all(dir.join(format!("..v{}", version - 1))).unwrap();
+    }
+}
+
+#[test]
+fn a_configmap_data_symlink_swapped_again_and_again_is_followed() {
+    let d = Dir::new("configmap");
+    let cfg = d.0.join("cfg");
+    std::fs::create_dir(&cfg).unwrap();
+    configmap_publish(&cfg, 1, "`v1`\n");
+    // The folder, and the file alone (whose real folder changes with every swap).
+    let folder = Watcher::start(&d.0, &["watch", "cfg", "--run", "cfg/main.rhai"]);
+    let file = Watcher::start(&d.0, &["watch", "cfg/main.rhai"]);
+    for w in [&folder, &file] {
+        w.wait_for("the first run", |o, _| o == "v1\n");
+    }
+    for version in 2..=4 {
+        configmap_publish(&cfg, version, &format!("`v{version}`\n"));
+        for w in [&folder, &file] {
+            w.wait_for(&format!("the run of v{version}"), |o, _| o.ends_with(&format!("v{version}\n")));
+        }
+        assert!(
+            file.err().contains("watch: cfg/main.rhai was replaced; watching it again\n"),
+            "{}",
+            file.err()
+        );
+    }
+    assert_eq!(folder.out(), "v1\nv2\nv3\nv4\n");
+    assert_eq!(file.out(), "v1\nv2\nv3\nv4\n");
+}
+
+#[test]
+fn a_symlinked_folder_pointed_elsewhere_is_followed() {
+    let d = Dir::new("repointed");
+    for (dir, text) in [("w1", "`w1`\n"), ("w2", "`w2 a`\n")] {
+        std::fs::create_dir(d.0.join(dir)).unwrap();
+        d.write(&format!("{dir}/main.rhai"), text);
+    }
+    std::os::unix::fs::symlink("w1", d.0.join("w")).unwrap();
+    let w = Watcher::start(&d.0, &["watch", "w", "--run", "w/main.rhai"]);
+    w.wait_for("the first run", |o, _| o == "w1\n");
+    // `ln -sfn w2 w`, atomically.
+    std::os::unix::fs::symlink("w2", d.0.join("w_tmp")).unwrap();
+    std::fs::rename(d.0.join("w_tmp"), d.0.join("w")).unwrap();
+    expect(&w, "watch: w was replaced; watching it again\n", "w2 a");
+    d.write("w2/main.rhai", "`w2 b`\n");
+    expect(&w, "watch: w was replaced", "w2 b");
+}
+
 #[test]
 fn watch_needs_a_script_and_existing_paths() {
     let d = Dir::new("usage");

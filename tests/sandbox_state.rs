@@ -74,6 +74,74 @@ fn a_corrupt_state_file_is_a_clear_error() {
     assert!(bad.to_string().contains("fail_rate"), "{bad}");
 }
 
+/// Saves a seed world with a renewal in its ledger to a new state file, then rewrites the file
+/// through `edit` (on its JSON) and tries to load it; returns the file and the error.
+fn load_edited(tag: &str, edit: impl FnOnce(&mut serde_json::Value) -> String) -> (PathBuf, SandboxError) {
+    let path = temp_file(tag);
+    {
+        let sb = sandbox(|c| c.state_file = Some(path.clone()));
+        ok(&sb, "paas.renew", vec![1.into(), st(vec![("duration", "1m".into())])]);
+        assert_eq!(arr(&ok(&sb, "sandbox.ledger", vec![])).len(), 1);
+    }
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let text = edit(&mut json);
+    std::fs::write(&path, text).unwrap();
+    let e = Sandbox::new(SandboxConfig { state_file: Some(path.clone()), ..SandboxConfig::default() })
+        .expect_err("an inconsistent state file is refused");
+    (path, e)
+}
+
+#[test]
+fn a_state_file_with_a_lowered_counter_is_refused_naming_the_file_and_the_counter() {
+    let (path, e) = load_edited("lowered-op", |json| {
+        let used = json["ledger"][0]["op_id"].as_i64().unwrap();
+        assert!(used >= 1000, "{json}");
+        json["next"]["op"] = 1000.into();
+        json.to_string()
+    });
+    assert!(matches!(e, SandboxError::State { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(text.contains("inconsistent, refused: next.op is 1000, but operation 10"), "{text}");
+    assert!(text.contains("it must be above every id in use"), "{text}");
+    // The file is left as it was: nothing was saved over it.
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(json["next"]["op"], 1000);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_state_file_with_an_id_twice_or_a_record_under_another_id_is_refused() {
+    // The same instance id twice in the JSON object (serde alone would keep the last silently).
+    let (path, e) = load_edited("duplicate-id", |json| {
+        let record = json["instances"]["1"].to_string();
+        json.to_string().replacen("\"instances\":{", &format!("\"instances\":{{\"1\":{record},"), 1)
+    });
+    let text = e.to_string();
+    assert!(text.contains(&path.display().to_string()) && text.contains("id 1 appears twice"), "{text}");
+    std::fs::remove_file(&path).unwrap();
+
+    let (path, e) = load_edited("misfiled", |json| {
+        json["vhosts"]["1"]["id"] = 7.into();
+        json.to_string()
+    });
+    let text = e.to_string();
+    assert!(text.contains("vhosts 1 holds the record of id 7"), "{text}");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn every_dataset_passes_the_load_time_checks() {
+    for dataset in [Dataset::Seed, Dataset::Demo, Dataset::Empty] {
+        let sb = sandbox(|c| {
+            c.dataset = dataset;
+            c.instances = 40;
+        });
+        ok(&sb, "paas.create", vec![seed_spec(false)]);
+        assert_eq!(sb.state().problems(), Vec::<String>::new(), "{dataset:?}");
+    }
+}
+
 #[test]
 fn sixty_four_clients_hammering_create_renew_delete_stay_consistent() {
     hammer(5, None);

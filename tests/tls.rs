@@ -1,7 +1,8 @@
 //! TLS end to end through `gandish call`: an HTTPS XML-RPC server on loopback with a
 //! certificate from a throwaway CA made in the test. Untrusted and wrong-name certificates are
 //! refused with exit status 4 and a message naming the problem; `--ca-file` is the only way to
-//! extend trust, and no switch turns verification off.
+//! extend trust (a self-signed certificate listed in it is its own trust anchor, its host name
+//! and validity period still checked), and no switch turns verification off.
 
 mod common;
 
@@ -159,18 +160,107 @@ fn a_self_signed_certificate_is_refused_unless_given_as_the_ca_file() {
 }
 
 #[test]
-fn a_self_signed_ca_certificate_used_as_the_server_certificate_is_refused_even_when_trusted() {
-    // `openssl req -x509` marks certificates CA:TRUE by default; a CA certificate presented as
-    // the server's own is refused (webpki's CaUsedAsEndEntity), even with --ca-file.
+fn a_self_signed_ca_certificate_from_openssl_req_x509_is_trusted_as_its_own_anchor() {
+    // `openssl req -x509` marks certificates CA:TRUE by default. Listed in --ca-file, such a
+    // certificate is accepted as the server's own, as curl --cacert and Python's cafile accept it
+    // (webpki alone refuses it with CaUsedAsEndEntity).
     let pki = TestPki::generate("IP:127.0.0.1");
     let (cert, key) = self_signed(&pki.dir, "CA:TRUE");
     let py = PyServer::xmlrpc_tls(SETUP, &cert, &key);
     let url = format!("https://127.0.0.1:{}/RPC2", py.port);
+    let ca = cert.to_str().unwrap();
+    let o =
+        gandish(&["call", "--url", &url, "--ca-file", ca, "echo", "\"pinned\""], &[("GANDI_API_KEY", KEY)]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o), "[\n  \"[REDACTED]\",\n  \"pinned\"\n]\n");
+    assert_eq!(stderr(&o), "");
+    assert_no_key(&o, KEY);
+    // Listed among other certificates (a bundle), it is matched all the same.
+    let bundle = pki.dir.join("bundle.pem");
+    let pem = [std::fs::read(&pki.ca_cert).unwrap(), std::fs::read(&cert).unwrap()].concat();
+    std::fs::write(&bundle, pem).unwrap();
+    let o =
+        gandish(&["call", "--raw", "--url", &url, "--ca-file", bundle.to_str().unwrap(), "echo", "2"], &[]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o), "[\n  2\n]\n");
+
+    // Without it, or with another CA file, it is not trusted.
+    let other = pki.ca_cert.to_str().unwrap();
+    for ca_file in [&[][..], &["--ca-file", other][..]] {
+        let o = gandish(&[&["call", "--raw", "--url", &url][..], ca_file, &["echo", "1"]].concat(), &[]);
+        assert_eq!(o.status.code(), Some(4), "{o:?}");
+        assert!(
+            stderr(&o).contains("invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))"),
+            "{o:?}"
+        );
+    }
+    assert_eq!(calls_so_far(&url, &cert), "2\n");
+}
+
+#[test]
+fn a_listed_self_signed_certificate_is_still_refused_for_another_host_name() {
+    let pki = TestPki::generate("IP:127.0.0.1");
+    let (cert, key) = self_signed(&pki.dir, "CA:TRUE"); // valid for IP:127.0.0.1 only
+    let py = PyServer::xmlrpc_tls(SETUP, &cert, &key);
+    let url = format!("https://localhost:{}/RPC2", py.port);
+    let o = gandish(
+        &["call", "--url", &url, "--ca-file", cert.to_str().unwrap(), "echo", "1"],
+        &[("GANDI_API_KEY", KEY)],
+    );
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    let err = stderr(&o);
+    assert!(err.starts_with("error: TLS error with "), "{err}");
+    assert!(err.contains("certificate not valid for name \"localhost\""), "{err}");
+    assert!(err.contains("127.0.0.1"), "the message names what the certificate holds: {err}");
+    assert_no_key(&o, KEY);
+    // Refused during the handshake: the handler never ran.
+    assert_eq!(calls_so_far(&format!("https://127.0.0.1:{}/RPC2", py.port), &cert), "0\n");
+}
+
+#[test]
+fn an_expired_listed_self_signed_certificate_is_refused() {
+    // The exact match does not skip the validity period. `openssl req -x509` cannot back-date a
+    // certificate; `openssl ca -selfsign` can.
+    let pki = TestPki::generate("IP:127.0.0.1");
+    let d = &pki.dir;
+    let (cert, key, csr) = (d.join("expired.pem"), d.join("expired.key"), d.join("expired.csr"));
+    std::fs::write(d.join("index.txt"), "").unwrap();
+    std::fs::write(d.join("serial"), "01\n").unwrap();
+    let cnf = d.join("ca.cnf");
+    std::fs::write(
+        &cnf,
+        format!(
+            "[ca]\ndefault_ca = d\n[d]\ndatabase = {0}/index.txt\nnew_certs_dir = {0}\nserial = {0}/serial\n\
+             default_md = sha256\npolicy = p\ncopy_extensions = copy\n[p]\ncommonName = supplied\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().expect("the openssl command is needed");
+        assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(Command::new("openssl")
+        .args(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
+        .args(["-subj", "/CN=gandish expired", "-addext", "basicConstraints=critical,CA:TRUE"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&csr));
+    run(Command::new("openssl")
+        .args(["ca", "-batch", "-notext", "-selfsign", "-startdate", "20200101000000Z"])
+        .args(["-enddate", "20200201000000Z", "-config"])
+        .arg(&cnf)
+        .arg("-keyfile")
+        .arg(&key)
+        .arg("-in")
+        .arg(&csr)
+        .arg("-out")
+        .arg(&cert));
+    let py = PyServer::xmlrpc_tls(SETUP, &cert, &key);
+    let url = format!("https://127.0.0.1:{}/RPC2", py.port);
     let o = gandish(&["call", "--raw", "--url", &url, "--ca-file", cert.to_str().unwrap(), "echo", "1"], &[]);
     assert_eq!(o.status.code(), Some(4), "{o:?}");
-    assert!(
-        stderr(&o).contains("invalid peer certificate") && stderr(&o).contains("CaUsedAsEndEntity"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("invalid peer certificate: certificate expired"), "{}", stderr(&o));
 }

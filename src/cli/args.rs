@@ -126,8 +126,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_config: bool,
 
-    /// Also trust the CA certificates in this PEM file (the public roots stay trusted)
-    /// [file: ca_file].
+    /// Also trust the CA certificates in this PEM file (the public roots stay trusted); a
+    /// self-signed server certificate listed in it is trusted as is [file: ca_file].
     #[arg(long, global = true, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
 

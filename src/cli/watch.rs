@@ -1,12 +1,20 @@
 //! `gandish watch`: run a script, then again whenever a watched file changes.
 //!
-//! Changes are debounced (notify-debouncer-mini, 250 ms): a burst of editor writes, or a
-//! write-then-rename, gives one run. Hidden files, editor swap and backup files are ignored;
-//! in a watched folder only `*.rhai` files count. A change during a run cancels it (at its next
-//! operation; an API call in flight finishes first) and starts a new one. Before each run the
-//! module cache is cleared, so edited imports are read again. Errors are reported and watching
-//! goes on. Each run has a header (time and file) and a footer (status and duration) on stderr;
-//! results go to stdout. Ctrl-C stops (exit 130).
+//! Changes are debounced (250 ms of quiet by default): a burst of editor writes, or a
+//! write-then-rename, gives one run. Whether a file changed is decided by its content, so reads
+//! and saves that change nothing do not rerun. Hidden files, editor swap and backup files are
+//! ignored; in a watched folder only `*.rhai` files count. A change during a run cancels it (at
+//! its next operation; an API call in flight finishes first) and starts a new one. Before each
+//! run the module cache is cleared, so edited imports are read again. Errors are reported and
+//! watching goes on. Each run has a header (time and file) and a footer (status and duration) on
+//! stderr; results go to stdout. Ctrl-C stops (exit 130).
+//!
+//! The watcher never goes deaf. Each PATH is followed by the name it was given: the folder
+//! holding it is watched too, and after every burst of events each PATH is looked at again, so
+//! when it is moved away and recreated, deleted and recreated, or swapped through symlinks (a
+//! Kubernetes ConfigMap's `..data`), its watches are set up again on what it leads to now, and
+//! stderr says so. While a PATH is gone the watcher says it is waiting, watches the nearest
+//! folder that still exists, and looks again every second.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -18,8 +26,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use notify::RecursiveMode;
-use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 use rhai::Map;
 
 use super::exit::{CliError, Exit};
@@ -36,7 +44,9 @@ pub const LONG_ABOUT: &str = "Run a script, then again each time a watched file 
 
 PATHs are files or folders (watched recursively, for *.rhai files; hidden, swap and backup files \
 are ignored). With a single file PATH, --run defaults to it. Writes are debounced: a burst of \
-editor writes, or a write-then-rename, gives one run. A change while a run is in progress cancels \
+editor writes, or a write-then-rename, gives one run. A PATH that is moved, deleted, recreated or \
+swapped through symlinks (as a Kubernetes ConfigMap is) is followed to what it leads to now, and \
+stderr says so; while it is gone, the watcher says it is waiting for it. A change while a run is in progress cancels \
 it and starts a new one. Imported modules are re-read on every run. Errors are reported and \
 watching goes on. Each run is framed on stderr by a header (time and file) and a footer (status \
 and duration); values go to stdout. Ctrl-C stops watching (exit 130).";
@@ -63,20 +73,74 @@ pub struct WatchArgs {
 }
 
 enum Msg {
+    /// Something happened under a watched path (reads excepted).
+    Fs,
+    /// Watched files whose content changed.
     Changed(Vec<PathBuf>),
     RunDone,
     Interrupt,
     WatchError(String),
 }
 
-/// What the watcher reacts to: a change to the content of a watched file. (Reading a file, as
-/// each run does, also raises events; comparing contents also ignores saves that change nothing.)
-struct Filter {
-    /// Folders watched recursively (canonical).
-    dirs: Vec<PathBuf>,
-    /// Files watched (canonical).
-    files: Vec<PathBuf>,
-    /// The content hash of each file seen (`None`: absent).
+/// What a file or folder is, to tell it from another one later found at the same path: its
+/// device and inode where there are such, and where it is once symlinks are resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Ident {
+    canonical: PathBuf,
+    inode: Option<(u64, u64)>,
+}
+
+/// The identity of what `path` leads to (symlinks followed), or `None` if nothing is there.
+fn ident(path: &Path) -> Option<Ident> {
+    let md = std::fs::metadata(path).ok()?;
+    let canonical = std::fs::canonicalize(path).ok()?;
+    #[cfg(unix)]
+    let inode = {
+        use std::os::unix::fs::MetadataExt;
+        Some((md.dev(), md.ino()))
+    };
+    #[cfg(not(unix))]
+    let inode = {
+        let _ = md;
+        None
+    };
+    Some(Ident { canonical, inode })
+}
+
+/// One PATH to watch, as named (absolute, symlinks not resolved, so that a path whose symlink
+/// or folder is swapped is followed to its new target), and what it led to at the last look.
+struct Target {
+    path: PathBuf,
+    /// The path as given, for messages.
+    name: PathBuf,
+    /// A folder (watched recursively, for `*.rhai` files), rather than a single file.
+    dir: bool,
+    /// For a folder, the folder; for a file, the folder it is in once symlinks are resolved
+    /// (the file itself is replaced on every save by editors that write then rename). `None`:
+    /// the path is gone.
+    anchor: Option<Ident>,
+}
+
+impl Target {
+    fn anchor_now(&self) -> Option<Ident> {
+        let found = ident(&self.path)?;
+        if self.dir {
+            return Some(found);
+        }
+        let parent = found.canonical.parent()?;
+        ident(parent)
+    }
+}
+
+/// The inotify (or other) watches that cover the targets, kept in step with what the targets
+/// lead to now; and the content of every watched file, to tell a real change from a read or a
+/// save that changed nothing.
+struct Watches {
+    watcher: RecommendedWatcher,
+    /// Registered watches: path → (mode, identity of what the path led to when registered).
+    held: HashMap<PathBuf, (RecursiveMode, Option<Ident>)>,
+    targets: Vec<Target>,
+    /// The content hash of each watched file, by its path under a target (`None`: absent).
     seen: HashMap<PathBuf, Option<u64>>,
 }
 
@@ -87,65 +151,149 @@ fn content_hash(path: &Path) -> Option<u64> {
     Some(h.finish())
 }
 
-impl Filter {
-    /// Records the current content of every watched file.
-    fn snapshot(&mut self) {
-        fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-            let Ok(entries) = std::fs::read_dir(dir) else { return };
-            for e in entries.flatten() {
-                let p = e.path();
-                let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
-                if hidden {
-                    continue;
+/// The `*.rhai` files under `dir`, hidden ones (and hidden folders, such as a ConfigMap's
+/// `..data`) skipped; symlinks followed.
+fn rhai_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() && depth < 16 {
+            rhai_files(&p, depth + 1, out);
+        } else if p.extension().is_some_and(|e| e == "rhai") {
+            out.push(p);
+        }
+    }
+}
+
+impl Watches {
+    /// The watches the targets need now: each folder recursively; the folder a file is in, both
+    /// as named and once symlinks are resolved; and the folder holding each target, so that the
+    /// target being moved, deleted, recreated or swapped is seen. A target that is gone is
+    /// waited for from its nearest existing ancestor.
+    fn wanted(&self) -> Vec<(PathBuf, RecursiveMode)> {
+        let mut want: Vec<(PathBuf, RecursiveMode)> = Vec::new();
+        let mut add = |p: &Path, mode| want.push((p.to_path_buf(), mode));
+        for t in &self.targets {
+            match (&t.anchor, t.path.parent()) {
+                (None, _) => {
+                    if let Some(a) = t.path.ancestors().skip(1).find(|a| a.is_dir()) {
+                        add(a, RecursiveMode::NonRecursive);
+                    }
                 }
-                if p.is_dir() && depth < 16 {
-                    walk(&p, depth + 1, out);
-                } else if p.extension().is_some_and(|e| e == "rhai") {
-                    out.push(p);
+                (Some(anchor), parent) => {
+                    let mode = if t.dir { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+                    add(if t.dir { &t.path } else { &anchor.canonical }, mode);
+                    if let Some(parent) = parent {
+                        add(parent, RecursiveMode::NonRecursive);
+                    }
                 }
             }
         }
-        let mut all = self.files.clone();
-        for d in &self.dirs {
-            walk(d, 0, &mut all);
-        }
-        for p in all {
-            let h = content_hash(&p);
-            self.seen.insert(p, h);
-        }
+        // A folder watched recursively covers what is under it; watching a path twice would
+        // make unwatching one of them drop the other.
+        let recursive: Vec<PathBuf> =
+            want.iter().filter(|(_, m)| *m == RecursiveMode::Recursive).map(|(p, _)| p.clone()).collect();
+        want.sort();
+        want.dedup();
+        want.retain(|(p, m)| *m == RecursiveMode::Recursive || !recursive.iter().any(|r| p.starts_with(r)));
+        want
     }
 
-    /// Whether `path` is watched and its content differs from what was last seen.
-    fn changed(&mut self, path: &Path) -> bool {
-        if !self.wants(path) {
-            return false;
+    /// Registers the watches [`Watches::wanted`] lists, again for a path that now leads to
+    /// another file or folder, and drops the others. Problems are returned as warnings.
+    fn sync(&mut self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let want = self.wanted();
+        let stale: Vec<PathBuf> =
+            self.held.keys().filter(|p| !want.iter().any(|(w, _)| w == *p)).cloned().collect();
+        for p in stale {
+            self.held.remove(&p);
+            // Already gone when notify saw its folder deleted: nothing to drop.
+            let _ = self.watcher.unwatch(&p);
         }
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let now = content_hash(&key);
-        let before = self.seen.insert(key, now);
-        before.flatten() != now
+        for (path, mode) in want {
+            let now = ident(&path);
+            if self.held.get(&path) == Some(&(mode, now.clone())) {
+                continue;
+            }
+            if self.held.remove(&path).is_some() {
+                let _ = self.watcher.unwatch(&path);
+            }
+            match self.watcher.watch(&path, mode) {
+                Ok(()) => {
+                    self.held.insert(path, (mode, now));
+                }
+                Err(e) => warnings.push(format!("warning: cannot watch {}: {e}", path.display())),
+            }
+        }
+        warnings
     }
 
-    fn wants(&self, path: &Path) -> bool {
-        let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else { return false };
-        if name.starts_with('.') || name.ends_with('~') || name.starts_with('#') {
-            return false;
+    /// Looks at every target again: returns what to say about each one that is gone, came back or
+    /// now leads elsewhere, after re-establishing the watches.
+    fn recheck(&mut self) -> Vec<String> {
+        let mut notes = Vec::new();
+        // A target inside a watched folder (typically the --run script) is not mentioned on its
+        // own: the note about the folder says it.
+        let dirs: Vec<PathBuf> = self.targets.iter().filter(|t| t.dir).map(|t| t.path.clone()).collect();
+        for t in &mut self.targets {
+            let now = t.anchor_now();
+            let shown = t.name.display();
+            let covered = dirs.iter().any(|d| *d != t.path && t.path.starts_with(d));
+            match (&t.anchor, &now) {
+                _ if covered => {}
+                (Some(_), None) => notes.push(format!("watch: {shown} is gone; waiting for it to come back")),
+                (None, Some(_)) => notes.push(format!("watch: {shown} is back; watching it again")),
+                (Some(a), Some(b)) if a != b => {
+                    notes.push(format!("watch: {shown} was replaced; watching it again"))
+                }
+                _ => {}
+            }
+            t.anchor = now;
         }
-        if [".swp", ".swx", ".tmp", ".bak"].iter().any(|e| name.ends_with(e)) {
-            return false;
+        notes.extend(self.sync());
+        notes
+    }
+
+    /// Whether any target is gone.
+    fn waiting(&self) -> bool {
+        self.targets.iter().any(|t| t.anchor.is_none())
+    }
+
+    /// Hashes every watched file and returns those whose content differs from the last look
+    /// (appeared, changed or gone).
+    fn changed_files(&mut self) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for t in &self.targets {
+            if t.dir {
+                rhai_files(&t.path, 0, &mut files);
+            } else {
+                files.push(t.path.clone());
+            }
         }
-        let path = match std::fs::canonicalize(path) {
-            Ok(p) => p,
-            // Deleted: canonicalize its folder instead.
-            Err(_) => match (path.parent().and_then(|d| std::fs::canonicalize(d).ok()), path.file_name()) {
-                (Some(d), Some(n)) => d.join(n),
-                _ => path.to_path_buf(),
-            },
-        };
-        if self.files.contains(&path) {
-            return true;
+        let mut now: HashMap<PathBuf, Option<u64>> = HashMap::new();
+        for f in files {
+            let h = content_hash(&f);
+            now.insert(f, h);
         }
-        path.extension().is_some_and(|e| e == "rhai") && self.dirs.iter().any(|d| path.starts_with(d))
+        let mut changed: Vec<PathBuf> = now
+            .iter()
+            .filter(|(p, h)| self.seen.get(*p).copied().flatten() != **h)
+            .map(|(p, _)| p.clone())
+            .chain(
+                self.seen
+                    .iter()
+                    .filter(|(p, h)| h.is_some() && !now.contains_key(*p))
+                    .map(|(p, _)| p.clone()),
+            )
+            .collect();
+        changed.sort();
+        self.seen = now;
+        changed
     }
 }
 
@@ -190,46 +338,35 @@ pub fn run(args: &WatchArgs, settings: &Settings) -> Result<Exit, CliError> {
     let map = parse_args(&args.args)?;
     let rt = Arc::new(runtime(settings)?);
 
-    let mut filter = Filter { dirs: Vec::new(), files: Vec::new(), seen: HashMap::new() };
-    let mut watch_dirs: Vec<(PathBuf, RecursiveMode)> = Vec::new();
-    for p in args.paths.iter().chain([&script]) {
-        let canon = std::fs::canonicalize(p).map_err(|e| CliError::usage(format!("{}: {e}", p.display())))?;
-        if canon.is_dir() {
-            filter.dirs.push(canon.clone());
-            watch_dirs.push((canon, RecursiveMode::Recursive));
-        } else {
-            // Watch the file's folder: editors replace files by renaming over them.
-            let dir = canon.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-            filter.files.push(canon);
-            watch_dirs.push((dir, RecursiveMode::NonRecursive));
-        }
-    }
-
-    filter.snapshot();
     let (tx, rx) = mpsc::channel::<Msg>();
     let events = tx.clone();
-    let mut debouncer =
-        new_debouncer(Duration::from_millis(args.debounce), move |res: DebounceEventResult| {
-            let msg = match res {
-                Ok(events) => {
-                    let paths: Vec<PathBuf> =
-                        events.into_iter().map(|e| e.path).filter(|p| filter.changed(p)).collect();
-                    if paths.is_empty() {
-                        return;
-                    }
-                    Msg::Changed(paths)
-                }
-                Err(e) => Msg::WatchError(e.to_string()),
-            };
-            let _ = events.send(msg);
-        })
-        .map_err(|e| CliError::failure(format!("cannot start watching: {e}")))?;
-    for (dir, mode) in &watch_dirs {
-        debouncer
-            .watcher()
-            .watch(dir, *mode)
-            .map_err(|e| CliError::failure(format!("cannot watch {}: {e}", dir.display())))?;
+    let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let msg = match res {
+            // Reads (each run and each look at the files opens them) change nothing.
+            Ok(e) if matches!(e.kind, EventKind::Access(k) if k != AccessKind::Close(AccessMode::Write)) => {
+                return;
+            }
+            Ok(_) => Msg::Fs,
+            Err(e) => Msg::WatchError(e.to_string()),
+        };
+        let _ = events.send(msg);
+    })
+    .map_err(|e| CliError::failure(format!("cannot start watching: {e}")))?;
+    let mut watches = Watches { watcher, held: HashMap::new(), targets: Vec::new(), seen: HashMap::new() };
+    for p in args.paths.iter().chain([&script]) {
+        let path = std::path::absolute(p).map_err(|e| CliError::usage(format!("{}: {e}", p.display())))?;
+        let mut t = Target { dir: path.is_dir(), path, name: p.clone(), anchor: None };
+        t.anchor = t.anchor_now();
+        if !watches.targets.iter().any(|o| o.path == t.path) {
+            watches.targets.push(t);
+        }
     }
+    let failed = watches.sync();
+    if let Some(first) = failed.first() {
+        return Err(CliError::failure(first.trim_start_matches("warning: ").to_string()));
+    }
+    watches.changed_files();
+    let debounce = Duration::from_millis(args.debounce);
 
     let interrupted = Arc::new(AtomicBool::new(false));
     if let Err(e) = interrupt::install() {
@@ -292,11 +429,55 @@ pub fn run(args: &WatchArgs, settings: &Settings) -> Result<Exit, CliError> {
         });
     };
 
+    let say = |s: &str| settings.progress.eprintln(s);
     start(tx.clone());
     let mut running = true;
     let mut pending = false;
+    // When to look at the files: after `debounce` of quiet following an event (a burst of
+    // writes is one change), but no later than 10 debounce periods after the first one, so
+    // that a file written without pause is still picked up.
+    let mut due: Option<(Instant, Instant)> = None;
     loop {
-        let Ok(msg) = rx.recv() else { return Ok(Exit::Failure) };
+        let msg = match due {
+            None if watches.waiting() => match rx.recv_timeout(debounce.max(Duration::from_secs(1))) {
+                Ok(m) => Some(m),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Exit::Failure),
+            },
+            None => match rx.recv() {
+                Ok(m) => Some(m),
+                Err(_) => return Ok(Exit::Failure),
+            },
+            Some((quiet, latest)) => {
+                match rx.recv_timeout(quiet.min(latest).saturating_duration_since(Instant::now())) {
+                    Ok(m) => Some(m),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Exit::Failure),
+                }
+            }
+        };
+        let msg = match msg {
+            Some(Msg::Fs) => {
+                let now = Instant::now();
+                let latest = due.map_or(now + debounce * 10, |(_, l)| l);
+                due = Some((now + debounce, latest));
+                continue;
+            }
+            Some(m) => m,
+            None => {
+                // Quiet (or a periodic look while a target is gone): follow moved, swapped and
+                // recreated targets, then compare contents.
+                due = None;
+                for note in watches.recheck() {
+                    say(&note);
+                }
+                let paths = watches.changed_files();
+                if paths.is_empty() || watches.waiting() {
+                    continue;
+                }
+                Msg::Changed(paths)
+            }
+        };
         match msg {
             Msg::Changed(paths) => {
                 if settings.verbose > 0 {
@@ -329,7 +510,8 @@ pub fn run(args: &WatchArgs, settings: &Settings) -> Result<Exit, CliError> {
                 }
                 // The run stops at its next operation; RunDone then exits.
             }
-            Msg::WatchError(e) => note(&format!("warning: watching: {e}")),
+            Msg::WatchError(e) => say(&format!("warning: watching: {e}")),
+            Msg::Fs => {}
         }
     }
 }

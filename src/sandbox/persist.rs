@@ -1,6 +1,7 @@
-//! `--state FILE`: the whole world as JSON, loaded at start and saved atomically (write to
-//! `FILE.tmp`, then rename) before each reply that changed it. A process killed with `kill -9`
-//! therefore loses nothing it acknowledged; no fsync is done, so a power loss may.
+//! `--state FILE`: the whole world as JSON, loaded at start (and checked: see
+//! [`State::problems`]) and saved atomically (write to `FILE.tmp`, then rename) before each reply
+//! that changed it. A process killed with `kill -9` therefore loses nothing it acknowledged; no
+//! fsync is done, so a power loss may.
 //!
 //! When to save is decided in `Sandbox::dispatch` (group commit, see there); this module reads,
 //! serializes and writes.
@@ -25,10 +26,20 @@ pub fn load(path: &Path) -> Result<Option<State>, SandboxError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(SandboxError::State { path: path.to_path_buf(), reason: e.to_string() }),
     };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| SandboxError::State {
+    let st: State = serde_json::from_slice(&bytes).map_err(|e| SandboxError::State {
         path: path.to_path_buf(),
         reason: format!("not a sandbox state file: {e}"),
-    })
+    })?;
+    // A file edited by hand (or by another tool) can be valid JSON and still break the
+    // sandbox's promises, e.g. hand out an operation id that the ledger already holds.
+    let problems = st.problems();
+    if !problems.is_empty() {
+        return Err(SandboxError::State {
+            path: path.to_path_buf(),
+            reason: format!("inconsistent, refused: {}", problems.join("; ")),
+        });
+    }
+    Ok(Some(st))
 }
 
 /// Saves `st` to `path` atomically.

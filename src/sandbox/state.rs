@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::xmlrpc::{Struct, Value};
 
@@ -272,15 +272,19 @@ pub struct State {
     /// The account.
     pub account: Account,
     /// Instances by id.
+    #[serde(deserialize_with = "unique_ids")]
     pub instances: BTreeMap<i64, Instance>,
     /// Vhosts by id. Change them through [`State::vhosts_mut`], which keeps
     /// [`State::vhosts_of`] right.
+    #[serde(deserialize_with = "unique_ids")]
     pub vhosts: BTreeMap<i64, Vhost>,
     /// Operations by id.
+    #[serde(deserialize_with = "unique_ids")]
     pub ops: BTreeMap<i64, Op>,
     /// Applied billable changes, in order.
     pub ledger: Vec<LedgerEntry>,
     /// Snapshots by id.
+    #[serde(deserialize_with = "unique_ids")]
     pub snapshots: BTreeMap<i64, Snapshot>,
     /// Zones the account manages on Gandi DNS (vhosts under them need no proof).
     pub zones: BTreeSet<String>,
@@ -305,7 +309,91 @@ pub struct State {
     pub next_due: Option<i64>,
 }
 
+/// Deserializes a map keyed by id, refusing a key given twice (serde would keep the last one
+/// silently, and the record it hides may be the one a ledger entry or an operation refers to).
+fn unique_ids<'de, D, T>(d: D) -> Result<BTreeMap<i64, T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Unique<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Unique<T> {
+        type Value = BTreeMap<i64, T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map from ids to records")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((id, record)) = access.next_entry::<i64, T>()? {
+                if out.insert(id, record).is_some() {
+                    return Err(serde::de::Error::custom(format!("id {id} appears twice")));
+                }
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Unique(std::marker::PhantomData))
+}
+
 impl State {
+    /// Checks what a loaded state file must hold for the sandbox to keep its promises: every
+    /// record filed under its own id, no two vhosts with one name, one ledger entry per
+    /// operation, and every counter in `next` above every id in use, so no id is ever handed out
+    /// twice. Returns each problem found, in words that name the field (empty: consistent).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut filed = |what: &str, ids: &mut dyn Iterator<Item = (i64, i64)>| {
+            for (key, id) in ids {
+                if key != id {
+                    out.push(format!("{what} {key} holds the record of id {id}"));
+                }
+            }
+        };
+        filed("instances", &mut self.instances.iter().map(|(k, v)| (*k, v.id)));
+        filed("vhosts", &mut self.vhosts.iter().map(|(k, v)| (*k, v.id)));
+        filed("ops", &mut self.ops.iter().map(|(k, v)| (*k, v.id)));
+        filed("snapshots", &mut self.snapshots.iter().map(|(k, v)| (*k, v.id)));
+
+        let mut names = BTreeSet::new();
+        for v in self.vhosts.values() {
+            if !names.insert(v.name.as_str()) {
+                out.push(format!("two vhosts are named {:?}", v.name));
+            }
+        }
+        let mut billed = BTreeSet::new();
+        for e in &self.ledger {
+            if !billed.insert(e.op_id) {
+                out.push(format!("the ledger holds operation {} twice", e.op_id));
+            }
+        }
+
+        let n = &self.next;
+        let top = |ids: &mut dyn Iterator<Item = i64>| ids.max();
+        let counters = [
+            ("next.paas", n.paas, "instance", top(&mut self.instances.keys().copied())),
+            ("next.vhost", n.vhost, "vhost", top(&mut self.vhosts.keys().copied())),
+            (
+                "next.op",
+                n.op,
+                "operation",
+                top(&mut self.ops.keys().copied().chain(self.ledger.iter().map(|e| e.op_id))),
+            ),
+            ("next.server", n.server, "server", top(&mut self.instances.values().map(|i| i.server_id))),
+            ("next.user", n.user, "login", top(&mut self.instances.values().map(|i| i.user))),
+            ("next.snapshot", n.snapshot, "snapshot", top(&mut self.snapshots.keys().copied())),
+        ];
+        for (name, next, what, max) in counters {
+            if let Some(max) = max
+                && next <= max
+            {
+                out.push(format!(
+                    "{name} is {next}, but {what} {max} is in use (it must be above every id in use)"
+                ));
+            }
+        }
+        out
+    }
+
     /// A new id from a counter.
     pub fn take_id(counter: &mut i64) -> i64 {
         let id = *counter;

@@ -5,8 +5,10 @@
 //!   hung server cannot hang the caller.
 //! - Gzip responses are accepted; the body is read with a hard cap ([`Limits::max_body`]) measured
 //!   after decompression, so an endless or decompression-bomb body cannot grow memory past it.
-//! - TLS through rustls with Mozilla's public roots, plus an optional extra CA file. There is no
-//!   switch that disables certificate verification.
+//! - TLS through rustls with Mozilla's public roots, plus an optional extra CA file whose
+//!   certificates are also accepted as their own trust anchors (a self-signed server certificate
+//!   listed in it is trusted, its host name still checked). There is no switch that disables
+//!   certificate verification.
 //! - Plain `http://` is refused unless the host is a loopback address or
 //!   [`ClientConfig::allow_insecure_http`] is set, because API keys travel in the request body.
 //! - Redirects are never followed: a POST must not be replayed elsewhere (or turned into a GET).
@@ -26,18 +28,20 @@
 //! ```
 
 use std::fmt;
-use std::io::{self, Read as _};
+use std::io;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use ureq::http::{StatusCode, Uri};
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector as _, TcpConnector};
 
-use super::decode::{DecodeError, Limits, decode_response_with};
+use super::decode::{Capped, DecodeError, Limits, decode_response_with, read_capped};
 use super::encode::{EncodeError, encode_call};
+use super::tls::CaFileConnector;
 use super::value::{Fault, Value};
 
 /// The `User-Agent` the client sends: `gandish/<crate version>`.
@@ -57,7 +61,9 @@ pub struct ClientConfig {
     /// Decoder limits; `max_body` caps the reply body after decompression. Default
     /// [`Limits::default`] (128 levels, 64 MiB).
     pub limits: Limits,
-    /// A PEM file of CA certificates trusted in addition to the public roots. Default none.
+    /// A PEM file of CA certificates trusted in addition to the public roots; a server presenting
+    /// exactly one of them (a self-signed certificate) is trusted too, for the names it holds.
+    /// Default none.
     pub extra_ca_file: Option<PathBuf>,
     /// Allows plain `http://` to hosts that are not loopback addresses. Default `false`: the API
     /// key travels in the request body, so it would cross the network in clear text.
@@ -466,13 +472,19 @@ impl Client {
             ct.starts_with("text/xml") || ct.starts_with("application/xml")
         });
         let max = self.inner.config.limits.max_body;
-        let mut reader = response.into_body().into_with_config().limit(max as u64).reader();
-        let mut bytes = Vec::new();
-        let read = reader.read_to_end(&mut bytes);
+        let reader = response.into_body().into_with_config().limit(max as u64).reader();
+        let bytes = match read_capped(reader, max) {
+            Capped::Body(bytes) => bytes,
+            Capped::TooLarge => {
+                stats.response_bytes = max;
+                return Err(Error::Decode(DecodeError::TooLarge { limit: max }));
+            }
+            Capped::Failed { error, read } => {
+                stats.response_bytes = read;
+                return Err(cut_off(self.body_error(error)));
+            }
+        };
         stats.response_bytes = bytes.len();
-        if let Err(e) = read {
-            return Err(cut_off(self.body_error(e)));
-        }
         // A close-delimited body cut off by `interrupt` can read as complete.
         if self.inner.interrupts.load(Ordering::SeqCst) != interrupts {
             return Err(Error::Interrupted { url: url.clone(), sent: true });
@@ -552,24 +564,30 @@ impl Client {
 /// The agent for `url`: timeouts, no redirects, the TLS roots (plus `extra_ca_file`), no proxy
 /// for loopback.
 fn build_agent(url: &str, config: &ClientConfig) -> Result<ureq::Agent, Error> {
-    let mut tls = TlsConfig::builder();
-    if let Some(path) = &config.extra_ca_file {
-        tls = tls.root_certs(root_certs_with(path)?);
-    }
     let mut builder = ureq::Agent::config_builder();
     if url_is_loopback(url) {
         // A proxy from the environment has no business relaying calls to this machine.
         builder = builder.proxy(None);
     }
-    Ok(builder
+    let agent = builder
         .timeout_global(Some(config.timeout))
         .timeout_connect(Some(config.connect_timeout))
         .http_status_as_error(false)
         .max_redirects(0)
         .user_agent(USER_AGENT)
-        .tls_config(tls.build())
-        .build()
-        .new_agent())
+        .build();
+    Ok(match &config.extra_ca_file {
+        // ureq's default chain (CONNECT proxy, TCP, TLS) with the TLS step that also accepts
+        // the CA file's certificates as their own trust anchors (see `super::tls`).
+        Some(path) => ureq::Agent::with_parts(
+            agent,
+            ().chain(ConnectProxyConnector::default())
+                .chain(TcpConnector::default())
+                .chain(CaFileConnector::new(path)?),
+            DefaultResolver::default(),
+        ),
+        None => agent.new_agent(),
+    })
 }
 
 /// The first 200 characters of a body, as text, with control characters dropped.
@@ -625,33 +643,6 @@ pub fn is_loopback_host(host: &str) -> bool {
         return true;
     }
     h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// The public roots plus the certificates in `path`.
-fn root_certs_with(path: &Path) -> Result<RootCerts, Error> {
-    let shown = path.display();
-    let pem = std::fs::read(path).map_err(|e| Error::Config(format!("cannot read CA file {shown}: {e}")))?;
-    let mut extra: Vec<Certificate<'static>> = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
-        match item {
-            Ok(PemItem::Certificate(c)) => extra.push(c),
-            Ok(_) => {}
-            Err(e) => return Err(Error::Config(format!("CA file {shown} is not valid PEM: {e}"))),
-        }
-    }
-    if extra.is_empty() {
-        return Err(Error::Config(format!("CA file {shown} holds no PEM certificate")));
-    }
-    // rustls silently skips roots it cannot parse; check each one here so a broken file is reported.
-    let mut store = rustls::RootCertStore::empty();
-    for (i, c) in extra.iter().enumerate() {
-        store.add(rustls::pki_types::CertificateDer::from(c.der().to_vec())).map_err(|e| {
-            Error::Config(format!("certificate {} in CA file {shown} is unusable: {e}", i + 1))
-        })?;
-    }
-    let public =
-        webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|der| Certificate::from_der(der.as_ref()));
-    Ok(RootCerts::from(public.chain(extra)))
 }
 
 #[cfg(test)]

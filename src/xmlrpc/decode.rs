@@ -29,6 +29,13 @@ pub struct Limits {
     /// The deepest nesting of arrays and structs accepted (default 128).
     pub max_depth: usize,
     /// The largest body accepted, in bytes, measured after gzip decompression (default 64 MiB).
+    ///
+    /// A body refused at the cap costs about the cap in memory while it is read: with the
+    /// 64 MiB default, `gandish call` peaked 74 MiB over its 22 MiB baseline on an endless body,
+    /// a gzip bomb and a raw gzip body alike (1.15x the cap; 202-232 MiB, 3.2-3.6x, before the
+    /// body was read in pieces), as `benches/hostile_body_rss.py` measures. The largest real reply,
+    /// a `paas.list` page of 500 instances (the API's maximum) with extended fields, is 665,515
+    /// bytes from the sandbox: about 1% of the default.
     pub max_body: usize,
 }
 
@@ -159,16 +166,69 @@ pub fn gunzip_capped(body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, DecodeErr
     if body.len() > max {
         Err(DecodeError::TooLarge { limit: max })
     } else if body.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        let mut dec = flate2::read::MultiGzDecoder::new(body).take(max as u64 + 1);
-        dec.read_to_end(&mut out).map_err(|e| DecodeError::Gzip(e.to_string()))?;
-        if out.len() > max {
-            return Err(DecodeError::TooLarge { limit: max });
+        match read_capped(flate2::read::MultiGzDecoder::new(body), max) {
+            Capped::Body(out) => Ok(Cow::Owned(out)),
+            Capped::TooLarge => Err(DecodeError::TooLarge { limit: max }),
+            Capped::Failed { error, .. } => Err(DecodeError::Gzip(error.to_string())),
         }
-        Ok(Cow::Owned(out))
     } else {
         Ok(Cow::Borrowed(body))
     }
+}
+
+/// What [`read_capped`] read.
+pub(crate) enum Capped {
+    /// The whole body, at most the cap.
+    Body(Vec<u8>),
+    /// More than the cap was offered; what was read is dropped.
+    TooLarge,
+    /// Reading failed after `read` bytes.
+    Failed {
+        /// The reader's error.
+        error: std::io::Error,
+        /// How many bytes had been read.
+        read: usize,
+    },
+}
+
+/// Reads `r` to its end, refusing more than `max` bytes, so that a hostile body (endless, or a
+/// gzip bomb) costs about `max` bytes of memory before it is refused.
+///
+/// `Read::read_to_end` doubles its buffer and copies it on each growth: a body refused at a
+/// 64 MiB cap had reserved 128 MiB with the old 64 MiB still held during the copy, over 3x the
+/// cap in resident memory (benches/hostile_body_rss.py). Here the body is read into pieces that
+/// grow to 4 MiB and are never copied until the whole body is known to fit; a body that fits is
+/// then joined once (a transient 2x of a body under the cap, which real replies are far below).
+pub(crate) fn read_capped(mut r: impl Read, max: usize) -> Capped {
+    const FIRST_PIECE: usize = 64 << 10;
+    const LARGEST_PIECE: usize = 4 << 20;
+    let mut pieces: Vec<Vec<u8>> = Vec::new();
+    let mut total = 0usize;
+    let mut chunk = [0u8; 16 << 10];
+    loop {
+        let n = match r.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Capped::Failed { error, read: total },
+        };
+        if n > max - total {
+            return Capped::TooLarge;
+        }
+        total += n;
+        let mut data = &chunk[..n];
+        while !data.is_empty() {
+            if pieces.last().is_none_or(|p| p.len() == p.capacity()) {
+                let size = pieces.last().map_or(FIRST_PIECE, |p| (p.capacity() * 2).min(LARGEST_PIECE));
+                pieces.push(Vec::with_capacity(size));
+            }
+            let Some(piece) = pieces.last_mut() else { break };
+            let take = (piece.capacity() - piece.len()).min(data.len());
+            piece.extend_from_slice(&data[..take]);
+            data = &data[take..];
+        }
+    }
+    Capped::Body(if pieces.len() == 1 { pieces.pop().unwrap_or_default() } else { pieces.concat() })
 }
 
 /// Turns the body into UTF-8 text according to its BOM and XML declaration.
@@ -860,6 +920,47 @@ fn parse_int(t: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that gives at most 1000 bytes per read, as a socket may.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(1000);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn read_capped_keeps_bodies_up_to_the_cap_whole_and_refuses_more() {
+        let body: Vec<u8> = (0..(9 << 20) + 7).map(|i: usize| (i % 251) as u8).collect();
+        for len in [0, 1, 999, 64 << 10, (64 << 10) + 1, (5 << 20) + 3, body.len()] {
+            match read_capped(Trickle(&body[..len]), body.len()) {
+                Capped::Body(got) => assert!(got == body[..len], "a {len}-byte body came back changed"),
+                _ => panic!("a {len}-byte body under the cap was refused"),
+            }
+        }
+        for max in [0, 1, 1000, (4 << 20) + 1, body.len() - 1] {
+            assert!(matches!(read_capped(Trickle(&body), max), Capped::TooLarge), "cap {max}");
+        }
+        let failing = std::io::Read::chain(Trickle(&body[..5000]), FailingReader);
+        match read_capped(failing, body.len()) {
+            Capped::Failed { error, read } => {
+                assert_eq!((error.kind(), read), (std::io::ErrorKind::BrokenPipe, 5000))
+            }
+            _ => panic!("a failing reader was not reported"),
+        }
+    }
+
+    struct FailingReader;
+
+    impl Read for FailingReader {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+    }
 
     fn resp(body: &str) -> Value {
         decode_response(body.as_bytes()).unwrap().unwrap()

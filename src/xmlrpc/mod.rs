@@ -28,6 +28,7 @@ mod path;
 mod serde;
 #[cfg(feature = "server")]
 pub mod server;
+mod tls;
 pub mod value;
 
 pub use self::serde::{SerdeError, from_value, from_value_ref, to_value};
