@@ -103,12 +103,6 @@ pub fn script_exit(e: &crate::script::Error) -> Exit {
     }
 }
 
-/// The exit-status table, for `--help` of the script commands.
-pub const EXIT_HELP: &str = "Exit status: 0 success, 1 script or runtime error, 2 usage error \
-(bad flags or arguments, unreadable script file, bad configuration), 3 unhandled API fault, 4 transport \
-or protocol error (connection, TLS, HTTP status, timeout, malformed reply), 75 the --lock file is held \
-by another run, 130 interrupted (Ctrl-C). A closed output pipe (`| head`) is not an error.";
-
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)

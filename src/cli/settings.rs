@@ -20,19 +20,6 @@ use crate::Runtime;
 use crate::gandi::{ApiKey, CallOutcome, CallRecord, MIN_REMOTE_KEY_LEN, PRODUCTION_URL};
 use crate::xmlrpc::{ClientConfig, Value, json};
 
-/// Shown at the end of `gandish --help`.
-pub const SOURCES_HELP: &str = "Where settings come from (first found wins):
-  1. the command-line flag (before or after the subcommand);
-  2. the environment: GANDI_API_KEY, GANDI_URL, GANDISH_ENV, GANDISH_TIMEOUT, NO_COLOR
-     (any non-empty value turns colour off under --color auto), GANDISH_CONFIG (which file);
-  3. the configuration file, TOML: ~/.config/gandish/config.toml on Linux (the platform's
-     config directory elsewhere), with the keys api_key, key_file, key_command (a shell
-     command printing the key), url, env, timeout, color, dry_run, yes, json, ca_file;
-  4. the defaults: production endpoint, 30 s timeout, colour auto, no key.
---sandbox replaces the endpoint and key with the embedded sandbox's. gandish warns when the
-file holding the key is readable by group or others. The key is never printed; -v shows where
-each setting came from.";
-
 /// Where a setting's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {

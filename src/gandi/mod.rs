@@ -64,10 +64,9 @@ pub mod params;
 pub mod throttle;
 pub mod tracker;
 pub mod types;
+mod wait;
 
-pub use client::{
-    CallHook, CallOutcome, CallRecord, Gandi, MAX_PAGES, OTE_URL, PAGE_SIZE, PRODUCTION_URL, WaitOptions,
-};
+pub use client::{CallHook, CallOutcome, CallRecord, Gandi, MAX_PAGES, OTE_URL, PAGE_SIZE, PRODUCTION_URL};
 pub use error::GandiError;
 pub use fault::{ApiFault, Qualification};
 pub use key::{ApiKey, MIN_REMOTE_KEY_LEN, REDACTED, WHOLE_WORD_BELOW, redact_secret};
@@ -79,3 +78,4 @@ pub use types::{
     ApiRecord, Datacenter, DatacenterRef, DnsEntries, DryRunError, GraphUrls, Instance, InstanceInfo, OpStep,
     Operation, Owner, PaasType, Server, Snapshot, SnapshotProfile, SnapshotSchedule, Version, Vhost,
 };
+pub use wait::WaitOptions;

@@ -27,6 +27,7 @@ pub mod fault;
 mod filter;
 mod inject;
 mod operation;
+mod ownership;
 mod paas;
 mod persist;
 mod rng;

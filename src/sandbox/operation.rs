@@ -13,8 +13,8 @@ use super::args::Args;
 use super::clock::{add_months, paris_datetime, paris_stamp};
 use super::fault::{code, fault, paas_not_found};
 use super::filter::{self, FTy};
+use super::ownership::ownership_error;
 use super::state::{Effect, End, EndStep, LedgerEntry, Op, PVal, Params, State, Vhost, params_value};
-use super::vhost::ownership_error;
 
 /// What a method asks for when it starts an operation.
 pub struct OpSpec {

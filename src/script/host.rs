@@ -36,14 +36,14 @@ pub(crate) struct Host {
     pub(crate) cancel: CancelHandle,
     pub(crate) wait_timeout: Duration,
     pub(crate) poll_interval: Duration,
-    pub(crate) on_wait: Option<super::runtime::WaitHook>,
+    pub(crate) on_wait: Option<super::hooks::WaitHook>,
     pub(crate) xmlrpc_config: ClientConfig,
     pub(crate) xmlrpc_clients: Mutex<HashMap<String, Client>>,
     /// Pacing and retries of every API call (shared with `gandi`).
     pub(crate) throttle: Arc<crate::gandi::Throttle>,
     /// Whether the host set a rate limit (otherwise bulk runs use Gandi's default).
     pub(crate) rate_configured: AtomicBool,
-    pub(crate) on_bulk: Option<super::runtime::BulkHook>,
+    pub(crate) on_bulk: Option<super::hooks::BulkHook>,
     /// The exit status a script asked for (`set_exit_code`).
     pub(crate) exit_code: Mutex<Option<i32>>,
     pub(crate) confirm: RwLock<Option<ConfirmHook>>,

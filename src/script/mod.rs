@@ -56,6 +56,7 @@ pub mod convert;
 pub mod date;
 pub mod display;
 pub mod error;
+mod hooks;
 mod host;
 pub mod limits;
 mod modules;

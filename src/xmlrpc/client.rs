@@ -583,7 +583,7 @@ fn build_agent(url: &str, config: &ClientConfig) -> Result<ureq::Agent, Error> {
             agent,
             ().chain(ConnectProxyConnector::default())
                 .chain(TcpConnector::default())
-                .chain(CaFileConnector::new(path)?),
+                .chain(CaFileConnector::new(path).map_err(Error::Config)?),
             DefaultResolver::default(),
         ),
         None => agent.new_agent(),

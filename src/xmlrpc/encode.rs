@@ -466,27 +466,21 @@ impl<'a> ValueWriter<'a> {
 
     /// Where the next value goes (or the value being written), e.g. `result[2].name`.
     fn render(&self) -> String {
-        let mut s = root_label(self.root);
-        for (k, level) in self.open.iter().enumerate() {
-            match *level {
-                Open::Array { next } => {
-                    let _ = write!(s, "[{next}]");
-                }
-                Open::Struct { name: Some(start) } => {
-                    let end = self.open[k + 1..]
-                        .iter()
-                        .find_map(|l| match l {
-                            Open::Struct { name: Some(s) } => Some(*s),
-                            _ => None,
-                        })
-                        .unwrap_or(self.names.len());
-                    s.push('.');
-                    s.push_str(&self.names[start..end]);
-                }
-                Open::Struct { name: None } => {}
+        let steps = self.open.iter().enumerate().filter_map(|(k, level)| match *level {
+            Open::Array { next } => Some(super::path::Step::Index(next)),
+            Open::Struct { name: Some(start) } => {
+                let end = self.open[k + 1..]
+                    .iter()
+                    .find_map(|l| match l {
+                        Open::Struct { name: Some(s) } => Some(*s),
+                        _ => None,
+                    })
+                    .unwrap_or(self.names.len());
+                Some(super::path::Step::Member(&self.names[start..end]))
             }
-        }
-        s
+            Open::Struct { name: None } => None,
+        });
+        super::path::render(&root_label(self.root), steps)
     }
 
     /// An error from [`write_value`] on a value written at the writer's current place: its path
@@ -1071,7 +1065,7 @@ mod tests {
         w.begin_struct().member("ok").nil().member("x\u{FFFE}");
         assert_eq!(
             w.finish().unwrap_err().to_string(),
-            "value.x\u{FFFE} (member name): character U+FFFE at char 1 cannot be carried by XML; send binary data as base64"
+            "value[\"x\u{FFFE}\"] (member name): character U+FFFE at char 1 cannot be carried by XML; send binary data as base64"
         );
         // A whole value written inside: its error is placed within the writer's value.
         let inner = Value::Array(vec![Value::Struct(Struct::new().with("d", f64::NAN))]);

@@ -529,7 +529,7 @@ fn read_before(mut stream: &TcpStream, buf: &mut [u8], deadline: Instant) -> Res
         Err(e) => return Err(read_error(&e.into())),
     }
     #[cfg(target_os = "linux")]
-    super::server::about_to_block();
+    super::server::blocking::about_to_block();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -687,7 +687,7 @@ fn write_all_two(mut stream: &TcpStream, mut head: &[u8], mut body: &[u8]) -> io
             Err(e) if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::INTR => {}
             Err(e) => return Err(e.into()),
         }
-        super::server::about_to_block();
+        super::server::blocking::about_to_block();
     }
     while !head.is_empty() || !body.is_empty() {
         match stream.write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(body)]) {

@@ -103,6 +103,7 @@ use super::http::{
 };
 use super::value::{Fault, Value, fault_code};
 
+pub(crate) mod blocking;
 #[cfg(target_os = "linux")]
 mod pool;
 
@@ -112,8 +113,7 @@ mod pool;
 /// meanwhile. Without it the event loop notices within a few milliseconds. A no-op on any other
 /// thread, with [`Threading::PerConnection`], and on systems without the event loop.
 pub fn about_to_block() {
-    #[cfg(target_os = "linux")]
-    pool::about_to_block();
+    blocking::about_to_block();
 }
 
 /// What the server knows about the call being handled, and what the handler may ask of it.

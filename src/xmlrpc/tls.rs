@@ -30,29 +30,27 @@ use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport, TransportAdapter,
 };
 
-use super::client::Error;
-
 /// The certificates of a CA file, each checked to be usable as a trust anchor.
-pub(crate) fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
+pub(crate) fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let shown = path.display();
-    let pem = std::fs::read(path).map_err(|e| Error::Config(format!("cannot read CA file {shown}: {e}")))?;
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read CA file {shown}: {e}"))?;
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
             Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(CertificateDer::from(c.der().to_vec())),
             Ok(_) => {}
-            Err(e) => return Err(Error::Config(format!("CA file {shown} is not valid PEM: {e}"))),
+            Err(e) => return Err(format!("CA file {shown} is not valid PEM: {e}")),
         }
     }
     if certs.is_empty() {
-        return Err(Error::Config(format!("CA file {shown} holds no PEM certificate")));
+        return Err(format!("CA file {shown} holds no PEM certificate"));
     }
     // rustls silently skips roots it cannot parse; check each one here so a broken file is reported.
     let mut store = RootCertStore::empty();
     for (i, c) in certs.iter().enumerate() {
-        store.add(c.clone()).map_err(|e| {
-            Error::Config(format!("certificate {} in CA file {shown} is unusable: {e}", i + 1))
-        })?;
+        store
+            .add(c.clone())
+            .map_err(|e| format!("certificate {} in CA file {shown} is unusable: {e}", i + 1))?;
     }
     Ok(certs)
 }
@@ -70,13 +68,13 @@ impl CaFileVerifier {
     pub(crate) fn new(
         listed: Vec<CertificateDer<'static>>,
         provider: Arc<rustls::crypto::CryptoProvider>,
-    ) -> Result<CaFileVerifier, Error> {
+    ) -> Result<CaFileVerifier, String> {
         let mut roots = RootCertStore::empty();
         roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
         roots.add_parsable_certificates(listed.iter().cloned());
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
             .build()
-            .map_err(|e| Error::Config(format!("cannot set up certificate verification: {e}")))?;
+            .map_err(|e| format!("cannot set up certificate verification: {e}"))?;
         Ok(CaFileVerifier { webpki, listed })
     }
 }
@@ -148,12 +146,12 @@ impl fmt::Debug for CaFileConnector {
 
 impl CaFileConnector {
     /// A connector that trusts the public roots and the certificates of the CA file at `path`.
-    pub(crate) fn new(path: &Path) -> Result<CaFileConnector, Error> {
+    pub(crate) fn new(path: &Path) -> Result<CaFileConnector, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verifier = CaFileVerifier::new(read_ca_file(path)?, provider.clone())?;
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(rustls::ALL_VERSIONS)
-            .map_err(|e| Error::Config(format!("cannot set up TLS: {e}")))?
+            .map_err(|e| format!("cannot set up TLS: {e}"))?
             .dangerous() // the verifier is webpki's, widened only as the module documentation says
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();

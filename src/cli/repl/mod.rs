@@ -166,7 +166,7 @@ fn interactive(mut session: Session, mut history: History, color: bool) -> Exit 
         match read {
             Ok(entry) => {
                 history.record(&mut rl, &entry);
-                if session.handle(&entry) == Flow::Quit {
+                if dispatch(&mut session, &entry) == Flow::Quit {
                     break;
                 }
             }
@@ -194,7 +194,7 @@ fn piped(mut session: Session) -> Exit {
             Ok(0) => {
                 // End of input: text left open is evaluated, so its error is reported.
                 if !entry.trim().is_empty() {
-                    session.handle(&entry);
+                    dispatch(&mut session, &entry);
                 }
                 break;
             }
@@ -211,7 +211,7 @@ fn piped(mut session: Session) -> Exit {
         if validate::verdict(&parser, &entry, false) == Verdict::Incomplete {
             continue;
         }
-        let flow = session.handle(&std::mem::take(&mut entry));
+        let flow = dispatch(&mut session, &std::mem::take(&mut entry));
         if interrupt::count() != interrupts {
             return Exit::Interrupted;
         }
@@ -220,4 +220,10 @@ fn piped(mut session: Session) -> Exit {
         }
     }
     if session.failures > 0 { Exit::Failure } else { Exit::Success }
+}
+
+/// One entry: a `:command`, or code for the session.
+fn dispatch(session: &mut Session, entry: &str) -> Flow {
+    let trimmed = entry.trim();
+    if trimmed.starts_with(':') { commands::run(session, trimmed) } else { session.handle(entry) }
 }

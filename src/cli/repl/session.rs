@@ -90,14 +90,12 @@ impl Session {
         shape::of_scope(&self.scope)
     }
 
-    /// Handles one entry: a `:command` or code.
+    /// Handles one entry of code (the REPL's loop sends `:commands` to
+    /// [`commands::run`](super::commands::run) instead).
     pub fn handle(&mut self, entry: &str) -> Flow {
         let trimmed = entry.trim();
         if trimmed.is_empty() {
             return Flow::Continue;
-        }
-        if trimmed.starts_with(':') {
-            return super::commands::run(self, trimmed);
         }
         self.entries += 1;
         let name = format!("<repl:{}>", self.entries);

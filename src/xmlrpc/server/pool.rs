@@ -241,6 +241,7 @@ fn worker(shared: &Arc<Shared>, slot: &Arc<Slot>) {
     let pool = pool(shared);
     slot.tid.store(rustix::thread::gettid().as_raw_nonzero().get(), Ordering::Relaxed);
     CURRENT.set(Some(Arc::downgrade(shared)));
+    super::blocking::on_this_thread(about_to_block);
     let spare_exit = Timespec { tv_sec: SPARE_EXIT.as_secs() as _, tv_nsec: 0 };
     let mut events = [MaybeUninit::<epoll::Event>::uninit(); 1];
     loop {

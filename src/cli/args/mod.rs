@@ -2,6 +2,12 @@
 //! options every command shares live in [`GlobalArgs`] and are resolved into
 //! [`Settings`](super::settings::Settings).
 
+pub mod help;
+pub mod run;
+pub mod sandbox;
+pub mod stdlib;
+pub mod watch;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,7 +23,7 @@ pub const DEFAULT_URL: &str = "https://rpc.gandi.net/xmlrpc/";
     version,
     about,
     propagate_version = true,
-    after_long_help = super::settings::SOURCES_HELP
+    after_long_help = help::SOURCES_HELP
 )]
 pub struct Cli {
     /// Settings every command shares (accepted before or after the subcommand).
@@ -142,25 +148,25 @@ pub struct GlobalArgs {
 #[non_exhaustive]
 pub enum Command {
     /// Run a script file (or a bundled one, std/NAME) and print its last value.
-    #[command(long_about = super::run::RUN_LONG_ABOUT, after_help = super::exit::EXIT_HELP)]
-    Run(super::run::RunArgs),
+    #[command(long_about = run::RUN_LONG_ABOUT, after_help = help::EXIT_HELP)]
+    Run(run::RunArgs),
     /// Evaluate an expression (or statements) and print the value.
-    #[command(after_help = super::exit::EXIT_HELP)]
-    Eval(super::run::EvalArgs),
+    #[command(after_help = help::EXIT_HELP)]
+    Eval(run::EvalArgs),
     /// The interactive read-eval-print loop (also what a bare `gandish` starts on a terminal).
     Repl,
     /// Run a script, then again each time a watched file changes.
-    #[command(long_about = super::watch::LONG_ABOUT)]
-    Watch(super::watch::WatchArgs),
+    #[command(long_about = watch::LONG_ABOUT)]
+    Watch(watch::WatchArgs),
     /// Call one XML-RPC method and print its result as JSON.
     #[command(long_about = CALL_LONG_ABOUT, after_help = CALL_AFTER_HELP)]
     Call(CallArgs),
     /// Serve the Gandi PaaS simulator (the sandbox) over XML-RPC until Ctrl-C or SIGTERM.
-    #[command(long_about = super::sandbox::LONG_ABOUT)]
-    Sandbox(super::sandbox::SandboxArgs),
+    #[command(long_about = sandbox::LONG_ABOUT)]
+    Sandbox(sandbox::SandboxArgs),
     /// List the bundled scripts (std/NAME), with their summary and arguments.
-    #[command(long_about = super::stdlib::LONG_ABOUT)]
-    Stdlib(super::stdlib::StdlibArgs),
+    #[command(long_about = stdlib::LONG_ABOUT)]
+    Stdlib(stdlib::StdlibArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions {
         /// The shell.
