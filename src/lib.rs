@@ -65,6 +65,15 @@
 //! sandbox.shutdown();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Hosts
+//!
+//! One [`Runtime`] serves many runs at once from many threads (it is `Send + Sync`; share it in
+//! an `Arc`). Each run gets its own thread, so a run never blocks its caller's executor, and a
+//! run can be stopped alone with a [`script::RunToken`] (the runtime-wide
+//! [`script::CancelHandle`] stops them all and cuts off the calls in flight). An async host runs
+//! scripts and typed calls on its blocking pool: `examples/tokio_host.rs` does it with tokio's
+//! `spawn_blocking` and cancels a run on a timeout; `examples/embed.rs` adds a host function.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -15,3 +15,15 @@ fn the_embed_example_renews_through_the_host_function() {
     // and polls nothing.
     assert!(!outcome.methods.iter().any(|m| m.starts_with("operation.")), "{:?}", outcome.methods);
 }
+
+#[allow(dead_code)]
+#[path = "../examples/tokio_host.rs"]
+mod tokio_host;
+
+#[test]
+fn the_tokio_example_runs_scripts_on_the_blocking_pool_and_cancels_one_on_a_timeout() {
+    let o = tokio_host::run().expect("the example runs");
+    assert!(o.typed_count > 1, "the demo dataset has instances: {o:?}");
+    assert_eq!(o.script_counts, vec![o.typed_count; 4], "every script saw the same fleet");
+    assert!(o.slow_cancelled, "the slow run was stopped by its token: {o:?}");
+}

@@ -168,3 +168,46 @@ fn eval_is_disabled_and_variables_are_strict() {
     let e = script_error(rt.eval("let x = 1; y + x").unwrap_err());
     assert!(matches!(*e, EvalAltResult::ErrorParsing(..)), "undefined variables fail at compile time: {e:?}");
 }
+
+#[test]
+fn a_run_token_stops_its_own_run_and_no_other() {
+    let sb = sandbox_with(|_| {});
+    let (b, _) = builder(&sb);
+    let rt = std::sync::Arc::new(b.build().unwrap());
+    let script = "let n = 0; loop { paas::count(); n += 1; }";
+    let spawn = |token: gandish::script::RunToken| {
+        let rt = rt.clone();
+        std::thread::spawn(move || rt.eval_with_token(&mut rhai::Scope::new(), script, &token))
+    };
+    let (a, b) = (rt.run_token(), rt.run_token());
+    let (run_a, run_b) = (spawn(a.clone()), spawn(b.clone()));
+    // Both are calling.
+    while rt.calls().len() < 10 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    a.cancel();
+    assert!(matches!(run_a.join().unwrap(), Err(Error::Cancelled { .. })));
+    // The other run goes on calling after the first stopped.
+    let after = rt.calls().len();
+    while rt.calls().len() < after + 10 {
+        assert!(!run_b.is_finished(), "the other run stopped too");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(!run_b.is_finished());
+    b.cancel();
+    assert!(matches!(run_b.join().unwrap(), Err(Error::Cancelled { .. })));
+}
+
+#[test]
+fn a_token_cancelled_before_the_run_stops_it_at_once() {
+    let sb = sandbox_with(|_| {});
+    let (b, _) = builder(&sb);
+    let rt = b.build().unwrap();
+    let token = rt.run_token();
+    token.cancel();
+    let r = rt.eval_with_token(&mut rhai::Scope::new(), "paas::count()", &token);
+    assert!(matches!(r, Err(Error::Cancelled { .. })), "{r:?}");
+    assert!(rt.calls().is_empty(), "nothing was sent");
+    // The runtime itself is not cancelled.
+    assert_eq!(rt.eval("paas::count()").unwrap().as_int().unwrap(), 1);
+}

@@ -177,6 +177,29 @@ impl CancelHandle {
     }
 }
 
+/// Stops one run: made with [`Runtime::run_token`](super::Runtime::run_token) and passed to
+/// [`Runtime::eval_with_token`](super::Runtime::eval_with_token) (or `run_file_with_token`,
+/// `run_ast_with_token`). Cancelling it stops that run at its next statement or call, and no
+/// other; cancelled before the run starts, the run stops at once, having sent nothing. Unlike the
+/// runtime-wide [`CancelHandle`], it does not cut off a call already in flight (other runs may be
+/// sharing its connections): the run stops when that call returns. Cloning shares the token.
+#[derive(Clone, Debug, Default)]
+pub struct RunToken {
+    cancelled: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RunToken {
+    /// Stops the run this token was given to (or will be).
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+}
+
 /// Why a run was stopped from outside (the token of Rhai's `ErrorTerminated`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Stop {
@@ -217,11 +240,12 @@ impl Stop {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct RunState {
     deadline: Option<(Instant, Duration)>,
     generation: u64,
     handle_id: usize,
+    token: Option<RunToken>,
 }
 
 thread_local! {
@@ -232,12 +256,17 @@ thread_local! {
 pub(crate) struct RunGuard(());
 
 impl RunGuard {
-    pub(crate) fn enter(cancel: &CancelHandle, timeout: Option<Duration>) -> RunGuard {
+    pub(crate) fn enter(
+        cancel: &CancelHandle,
+        timeout: Option<Duration>,
+        token: Option<&RunToken>,
+    ) -> RunGuard {
         cancel.resume();
         let state = RunState {
             deadline: timeout.map(|t| (Instant::now() + t, t)),
             generation: cancel.current(),
             handle_id: Arc::as_ptr(&cancel.generation) as usize,
+            token: token.cloned(),
         };
         RUNS.with(|r| r.borrow_mut().push(state));
         RunGuard(())
@@ -256,7 +285,7 @@ pub(crate) fn check(cancel: &CancelHandle, check_clock: bool) -> Option<Stop> {
     RUNS.with(|r| {
         let runs = r.borrow();
         let run = runs.last().filter(|s| s.handle_id == id)?;
-        if cancel.current() != run.generation {
+        if cancel.current() != run.generation || run.token.as_ref().is_some_and(RunToken::is_cancelled) {
             return Some(Stop::Cancelled);
         }
         match run.deadline {
@@ -273,6 +302,7 @@ pub(crate) struct Watch {
     generation: Arc<AtomicU64>,
     since: Option<u64>,
     deadline: Option<(Instant, Duration)>,
+    token: Option<RunToken>,
 }
 
 impl Watch {
@@ -280,17 +310,20 @@ impl Watch {
     /// then only a cancel from now on stops it).
     pub(crate) fn current(cancel: &CancelHandle) -> Watch {
         let id = Arc::as_ptr(&cancel.generation) as usize;
-        let run = RUNS.with(|r| r.borrow().last().filter(|s| s.handle_id == id).copied());
+        let run = RUNS.with(|r| r.borrow().last().filter(|s| s.handle_id == id).cloned());
         Watch {
             generation: cancel.generation.clone(),
-            since: Some(run.map_or(cancel.current(), |r| r.generation)),
-            deadline: run.and_then(|r| r.deadline),
+            since: Some(run.as_ref().map_or(cancel.current(), |r| r.generation)),
+            deadline: run.as_ref().and_then(|r| r.deadline),
+            token: run.and_then(|r| r.token),
         }
     }
 
     /// Whether the run must stop.
     pub(crate) fn stop(&self) -> Option<Stop> {
-        if self.since.is_some_and(|g| self.generation.load(Ordering::SeqCst) != g) {
+        if self.since.is_some_and(|g| self.generation.load(Ordering::SeqCst) != g)
+            || self.token.as_ref().is_some_and(RunToken::is_cancelled)
+        {
             return Some(Stop::Cancelled);
         }
         match self.deadline {

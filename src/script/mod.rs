@@ -69,7 +69,7 @@ pub use confirm::{ConfirmHook, Decision, Mutation};
 pub use date::{Date, DateError, Span};
 pub use error::Error;
 pub use host::Clock;
-pub use limits::{CancelHandle, Limits};
+pub use limits::{CancelHandle, Limits, RunToken};
 pub use plan::PlanEntry;
 pub use resolver::ModuleCache;
 pub use runtime::{

@@ -11,7 +11,7 @@ use rhai::{AST, Dynamic, Engine, FuncArgs, OptimizationLevel, Position, Scope};
 use super::confirm::{ConfirmHook, Decision, Mutation};
 use super::error::Error;
 use super::host::{Clock, Host, lock, system_clock};
-use super::limits::{self, CancelHandle, Limits, RunGuard};
+use super::limits::{self, CancelHandle, Limits, RunGuard, RunToken};
 use super::modules;
 use super::plan::{CallLog, PlanEntry};
 use super::resolver::{ModuleCache, Resolver};
@@ -492,12 +492,16 @@ impl Runtime {
     fn guarded<T: Send + 'static>(
         &self,
         scope: &mut Scope,
+        token: Option<&RunToken>,
         f: impl FnOnce(&mut Scope) -> Result<T, Box<rhai::EvalAltResult>> + Send,
     ) -> Result<T, Error> {
+        if token.is_some_and(RunToken::is_cancelled) {
+            return Err(Error::Cancelled { position: Position::NONE });
+        }
         let slot = Mutex::new(Some((f, scope)));
         let run = || {
             let (f, scope) = lock(&slot).take()?;
-            let _run = RunGuard::enter(&self.host.cancel, self.limits.timeout);
+            let _run = RunGuard::enter(&self.host.cancel, self.limits.timeout, token);
             let result = f(scope);
             Some(limits::shallow_or_dropped(result, scope).map_err(Error::from))
         };
@@ -573,7 +577,46 @@ impl Runtime {
 
     /// Runs a compiled script with a scope.
     pub fn run_ast_with_scope(&self, scope: &mut Scope, ast: &AST) -> Result<Dynamic, Error> {
-        self.guarded(scope, |scope| self.engine.eval_ast_with_scope::<Dynamic>(scope, ast))
+        self.guarded(scope, None, |scope| self.engine.eval_ast_with_scope::<Dynamic>(scope, ast))
+    }
+
+    /// A new token to stop one run (see [`RunToken`]): get it before the run starts, give it to
+    /// [`eval_with_token`](Self::eval_with_token) and friends, and cancel it from any thread.
+    pub fn run_token(&self) -> RunToken {
+        RunToken::default()
+    }
+
+    /// [`eval_with_scope`](Self::eval_with_scope), stopped by `token` alone (and by the
+    /// runtime-wide [`CancelHandle`]).
+    pub fn eval_with_token(
+        &self,
+        scope: &mut Scope,
+        script: &str,
+        token: &RunToken,
+    ) -> Result<Dynamic, Error> {
+        let ast = self.compile_with_scope(scope, script)?;
+        self.run_ast_with_token(scope, &ast, token)
+    }
+
+    /// [`run_file_with_scope`](Self::run_file_with_scope), stopped by `token` alone.
+    pub fn run_file_with_token(
+        &self,
+        scope: &mut Scope,
+        path: impl AsRef<Path>,
+        token: &RunToken,
+    ) -> Result<Dynamic, Error> {
+        let ast = self.compile_file_with_scope(scope, path)?;
+        self.run_ast_with_token(scope, &ast, token)
+    }
+
+    /// [`run_ast_with_scope`](Self::run_ast_with_scope), stopped by `token` alone.
+    pub fn run_ast_with_token(
+        &self,
+        scope: &mut Scope,
+        ast: &AST,
+        token: &RunToken,
+    ) -> Result<Dynamic, Error> {
+        self.guarded(scope, Some(token), |scope| self.engine.eval_ast_with_scope::<Dynamic>(scope, ast))
     }
 
     /// Calls a function defined in a compiled script (its top-level statements run first), e.g.
@@ -585,7 +628,7 @@ impl Runtime {
         name: &str,
         args: impl FuncArgs + Send,
     ) -> Result<T, Error> {
-        self.guarded(scope, |scope| self.engine.call_fn::<T>(scope, ast, name, args))
+        self.guarded(scope, None, |scope| self.engine.call_fn::<T>(scope, ast, name, args))
     }
 }
 
