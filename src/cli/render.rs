@@ -267,6 +267,8 @@ fn message(e: &Error) -> String {
                 other => other.to_string(),
             }
         }
+        // The message with its cause: the error's own text is only the context.
+        Error::Fault { message, .. } | Error::Transport { message, .. } => message.clone(),
         other => other.to_string(),
     };
     strip_position(&text).to_string()

@@ -9,7 +9,7 @@ use super::fault::ApiFault;
 use super::types::OpStep;
 
 /// Why a Gandi call (or a wait for operations) failed. No message ever contains the API key.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GandiError {
     /// The API answered with a fault.

@@ -84,7 +84,19 @@ pub(crate) fn api_error(e: GandiError, pos: Position) -> Box<EvalAltResult> {
         }
     }
     m.insert("message".into(), e.to_string().into());
+    // The typed error rides along (opaque to scripts), so the host's `Error` can give it back as
+    // its `source()`.
+    m.insert("source".into(), Dynamic::from(ApiSource(e)));
     map_error(m, pos)
+}
+
+/// A Gandi error carried inside a script's error map, for [`Error::Fault`] and
+/// [`Error::Transport`] to hand back to the host.
+#[derive(Clone, Debug)]
+struct ApiSource(GandiError);
+
+fn api_source(m: &Map) -> Option<GandiError> {
+    m.get("source")?.clone().try_cast::<ApiSource>().map(|s| s.0)
 }
 
 /// Why a script run failed.
@@ -99,21 +111,25 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
-    /// An uncaught Gandi (or XML-RPC) fault.
-    #[error("{message}{}", at(*position))]
+    /// An uncaught Gandi (or XML-RPC) fault. Its [`source`](std::error::Error::source) is the
+    /// [`GandiError`] (code, object, cause, method), when the call was the runtime's.
+    #[error("{method} failed{}", at(*position))]
     Fault {
         /// The fault code.
         code: i64,
         /// The method that failed.
         method: String,
-        /// The full message.
+        /// The full message (what the CLI prints).
         message: String,
         /// Where in the script.
         position: Position,
+        /// The typed error.
+        #[source]
+        source: Option<GandiError>,
     },
     /// An uncaught transport error: no answer from the API (connection, timeout, HTTP status,
     /// bad reply).
-    #[error("{message}{}", at(*position))]
+    #[error("{method} failed{}", at(*position))]
     Transport {
         /// The method being called.
         method: String,
@@ -123,6 +139,10 @@ pub enum Error {
         timeout: bool,
         /// Where in the script.
         position: Position,
+        /// The typed error ([`GandiError::maybe_applied`] says whether a change may have been
+        /// applied).
+        #[source]
+        source: Option<GandiError>,
     },
     /// The run was stopped through the [`CancelHandle`](super::CancelHandle).
     #[error("script cancelled{}", at(*position))]
@@ -198,6 +218,21 @@ fn script_message(e: &EvalAltResult) -> String {
 }
 
 impl Error {
+    /// The Gandi error behind an uncaught fault or transport error, when the runtime made the
+    /// call.
+    pub fn gandi(&self) -> Option<&GandiError> {
+        match self {
+            Error::Fault { source, .. } | Error::Transport { source, .. } => source.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the call that failed may have applied a change (a lost reply, a timeout, a call
+    /// cut off): check before sending it again. False for faults, and for errors with no call.
+    pub fn maybe_applied(&self) -> bool {
+        self.gandi().is_some_and(GandiError::maybe_applied)
+    }
+
     /// The position in the script, when known.
     pub fn position(&self) -> Option<Position> {
         let p = match self {
@@ -259,6 +294,7 @@ impl From<Box<EvalAltResult>> for Error {
                                 method: s("method"),
                                 message: s("message"),
                                 position: pos,
+                                source: api_source(&m),
                             };
                         }
                         Some("journal") => {
@@ -275,6 +311,7 @@ impl From<Box<EvalAltResult>> for Error {
                                 message: s("message"),
                                 timeout: m.get("timeout").and_then(|t| t.as_bool().ok()).unwrap_or(false),
                                 position: pos,
+                                source: api_source(&m),
                             };
                         }
                         _ => {}

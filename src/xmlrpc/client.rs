@@ -118,7 +118,7 @@ impl ClientConfig {
 ///
 /// The variants after `Http` tell apart the failures that matter for mutations: whether the request
 /// could have reached the server and been applied ([`Error::maybe_applied`]).
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The server answered with a fault (on a 200, or a `text/xml` fault body on another status).
