@@ -95,16 +95,15 @@ pub(crate) fn api_error(e: GandiError, pos: Position) -> Box<EvalAltResult> {
 #[derive(Clone, Debug)]
 struct ApiSource(GandiError);
 
-fn api_source(m: &Map) -> Option<GandiError> {
-    m.get("source")?.clone().try_cast::<ApiSource>().map(|s| s.0)
+fn api_source(m: &Map) -> Option<Box<GandiError>> {
+    m.get("source")?.clone().try_cast::<ApiSource>().map(|s| Box::new(s.0))
 }
 
 /// Why a script run failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The script file could not be read.
-    #[error("cannot read {path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -113,7 +112,6 @@ pub enum Error {
     },
     /// An uncaught Gandi (or XML-RPC) fault. Its [`source`](std::error::Error::source) is the
     /// [`GandiError`] (code, object, cause, method), when the call was the runtime's.
-    #[error("{method} failed{}", at(*position))]
     Fault {
         /// The fault code.
         code: i64,
@@ -124,12 +122,10 @@ pub enum Error {
         /// Where in the script.
         position: Position,
         /// The typed error.
-        #[source]
-        source: Option<GandiError>,
+        source: Option<Box<GandiError>>,
     },
     /// An uncaught transport error: no answer from the API (connection, timeout, HTTP status,
     /// bad reply).
-    #[error("{method} failed{}", at(*position))]
     Transport {
         /// The method being called.
         method: String,
@@ -141,11 +137,9 @@ pub enum Error {
         position: Position,
         /// The typed error ([`GandiError::maybe_applied`] says whether a change may have been
         /// applied).
-        #[source]
-        source: Option<GandiError>,
+        source: Option<Box<GandiError>>,
     },
     /// The run was stopped through the [`CancelHandle`](super::CancelHandle).
-    #[error("script cancelled{}", at(*position))]
     Cancelled {
         /// Where the script was.
         position: Position,
@@ -153,7 +147,6 @@ pub enum Error {
     /// The script refused its arguments before sending anything: a thrown
     /// `#{kind: "usage", message}`, as `std/resize` throws for a change that would shrink
     /// instances. The command line exits 2 for it.
-    #[error("{message}")]
     Usage {
         /// What was wrong with the arguments, and what to pass instead.
         message: String,
@@ -161,7 +154,6 @@ pub enum Error {
         position: Position,
     },
     /// The run exceeded its wall-clock limit.
-    #[error("script timed out after {} ms{}", limit.as_millis(), at(*position))]
     Timeout {
         /// The limit.
         limit: Duration,
@@ -170,7 +162,6 @@ pub enum Error {
     },
     /// A bulk run's journal could not be used: another run holds it (`locked`), or it is
     /// damaged. Nothing was sent.
-    #[error("{message}{}", at(*position))]
     Journal {
         /// The full message.
         message: String,
@@ -181,8 +172,38 @@ pub enum Error {
     },
     /// Any other script error: parse errors, limits, runtime errors, failed operations,
     /// argument errors. Displayed as Rhai displays it (message, source and position).
-    #[error("{}", script_message(.0))]
     Script(Box<EvalAltResult>),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Io { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            // The cause is the source's to tell: here only where it happened.
+            Error::Fault { method, position, .. } | Error::Transport { method, position, .. } => {
+                write!(f, "{method} failed{}", at(*position))
+            }
+            Error::Cancelled { position } => write!(f, "script cancelled{}", at(*position)),
+            Error::Usage { message, .. } => f.write_str(message),
+            Error::Timeout { limit, position } => {
+                write!(f, "script timed out after {} ms{}", limit.as_millis(), at(*position))
+            }
+            Error::Journal { message, position, .. } => write!(f, "{message}{}", at(*position)),
+            Error::Script(e) => f.write_str(&script_message(e)),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    /// For an uncaught fault or transport error, the [`GandiError`] behind it.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Fault { source, .. } | Error::Transport { source, .. } => {
+                source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+            }
+            _ => None,
+        }
+    }
 }
 
 fn at(pos: Position) -> String {
@@ -222,7 +243,7 @@ impl Error {
     /// call.
     pub fn gandi(&self) -> Option<&GandiError> {
         match self {
-            Error::Fault { source, .. } | Error::Transport { source, .. } => source.as_ref(),
+            Error::Fault { source, .. } | Error::Transport { source, .. } => source.as_deref(),
             _ => None,
         }
     }
