@@ -11,10 +11,12 @@
 //! API's compact form `20270131T00:00:00`.
 
 use std::fmt;
-use std::fmt::Write as _;
 
-use super::zone::{Zone, civil_from_days, days_from_civil, iso_weekday};
+use jiff::civil;
+
+use crate::calendar::{Zone, add_months};
 use crate::xmlrpc::DateTime;
+use crate::xmlrpc::datetime::{from_naive_seconds, naive_seconds};
 
 /// Why a date could not be built, shifted, parsed or formatted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -50,14 +52,11 @@ pub enum DateError {
     Months(String),
 }
 
-const MIN_SECS: i64 = -62_167_219_200; // 0000-01-01T00:00:00
-const MAX_SECS: i64 = 253_402_300_799; // 9999-12-31T23:59:59
-
 /// A naive local date and time (second precision, years 0–9999). Scripts: `date`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
-    /// Local wall-clock seconds since 1970-01-01T00:00:00.
-    secs: i64,
+    /// The wall-clock date and time, whole seconds, year 0–9999 (checked by every constructor).
+    dt: civil::DateTime,
 }
 
 /// A duration: calendar months plus seconds. Scripts: `duration`.
@@ -67,19 +66,36 @@ pub struct Span {
     secs: i64,
 }
 
+/// The `%` directives [`Date::format`] accepts (jiff renders them; `%s` is rendered here, from
+/// the zone). jiff knows more, but the documented set is the promise, and `%Q` and the like stay
+/// errors that name the directive.
+const DIRECTIVES: &str = "YymdeHMSjaAbBFTs%";
+
 impl Date {
+    /// The date of a civil date and time; fails outside years 0–9999. A fraction of a second is
+    /// dropped.
+    pub fn from_civil(dt: civil::DateTime) -> Result<Date, DateError> {
+        if !(0..=9999).contains(&dt.year()) {
+            return Err(DateError::OutOfRange(dt.to_string()));
+        }
+        Ok(Date { dt: dt.with().subsec_nanosecond(0).build().unwrap_or(dt) })
+    }
+
+    /// The civil date and time, for a host that works with jiff.
+    pub fn to_civil(&self) -> civil::DateTime {
+        self.dt
+    }
+
     /// The date from local wall-clock seconds since 1970-01-01T00:00:00.
     pub fn from_local_seconds(secs: i64) -> Result<Date, DateError> {
-        if (MIN_SECS..=MAX_SECS).contains(&secs) {
-            Ok(Date { secs })
-        } else {
-            Err(DateError::OutOfRange(format!("{secs} seconds from 1970-01-01")))
-        }
+        from_naive_seconds(secs)
+            .ok_or_else(|| DateError::OutOfRange(format!("{secs} seconds from 1970-01-01")))
+            .and_then(Date::from_civil)
     }
 
     /// Local wall-clock seconds since 1970-01-01T00:00:00.
     pub fn local_seconds(&self) -> i64 {
-        self.secs
+        naive_seconds(self.dt)
     }
 
     /// A date from its fields; fails on an impossible date (30 February, hour 24…).
@@ -97,7 +113,7 @@ impl Date {
         if !(1..=12).contains(&month) {
             return Err(DateError::Field(format!("month {month} is not between 1 and 12")));
         }
-        let dim = i64::from(crate::xmlrpc::datetime::days_in_month(year as u16, month as u8));
+        let dim = i64::from(civil::date(year as i16, month as i8, 1).days_in_month());
         if !(1..=dim).contains(&day) {
             return Err(DateError::Field(format!(
                 "day {day} is not between 1 and {dim} for {year:04}-{month:02}"
@@ -108,15 +124,21 @@ impl Date {
                 "time {hour:02}:{minute:02}:{second:02} is not a valid time of day"
             )));
         }
-        Date::from_local_seconds(
-            days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second,
-        )
+        Date::from_civil(civil::datetime(
+            year as i16,
+            month as i8,
+            day as i8,
+            hour as i8,
+            minute as i8,
+            second as i8,
+            0,
+        ))
     }
 
     /// The local date of an XML-RPC dateTime. A dateTime without a zone (as Gandi sends) is taken
     /// as local time in `zone`; one with an offset is converted into `zone`. A leap second (`:60`)
     /// is read as the next second.
-    pub fn from_datetime(dt: &DateTime, zone: Zone) -> Result<Date, DateError> {
+    pub fn from_datetime(dt: &DateTime, zone: &Zone) -> Result<Date, DateError> {
         let naive = dt.naive_timestamp();
         let local = match dt.offset_minutes {
             None => naive,
@@ -127,25 +149,24 @@ impl Date {
 
     /// The XML-RPC dateTime (no zone) that carries this local date and time to the API.
     pub fn to_datetime(&self) -> DateTime {
-        // In range by construction, so this cannot fail.
-        DateTime::from_naive_timestamp(self.secs)
-            .unwrap_or_else(|| DateTime::new(1970, 1, 1, 0, 0, 0).expect("the epoch is a valid date"))
+        // Years 0–9999 by construction, so the fallback is never taken.
+        DateTime::from_civil(self.dt).unwrap_or(DateTime::UNIX_EPOCH)
     }
 
     /// The local date and time at the UTC instant `unix` (seconds since the Unix epoch).
-    pub fn from_unix(unix: i64, zone: Zone) -> Result<Date, DateError> {
+    pub fn from_unix(unix: i64, zone: &Zone) -> Result<Date, DateError> {
         Date::from_local_seconds(zone.to_local(unix))
     }
 
     /// The UTC instant (Unix seconds) of this local time in `zone`.
-    pub fn to_unix(&self, zone: Zone) -> i64 {
-        zone.to_utc(self.secs)
+    pub fn to_unix(&self, zone: &Zone) -> i64 {
+        zone.to_utc(self.local_seconds())
     }
 
     /// Parses `YYYY-MM-DD`, `YYYYMMDD`, `YYYY-MM-DDTHH:MM[:SS]`, `YYYY-MM-DD HH:MM:SS`, and every
     /// form XML-RPC peers send (`YYYYMMDDTHH:MM:SS`, `YYYYMMDDTHHMMSS`, with an optional fraction,
     /// which is dropped). A trailing zone (`Z`, `+02:00`) converts the time into `zone`.
-    pub fn parse(text: &str, zone: Zone) -> Result<Date, DateError> {
+    pub fn parse(text: &str, zone: &Zone) -> Result<Date, DateError> {
         let t = text.trim();
         let err = |reason: &str| DateError::Parse {
             text: text.chars().take(64).collect(),
@@ -172,70 +193,57 @@ impl Date {
         Date::from_datetime(&dt, zone)
     }
 
-    fn civil(&self) -> (i64, i64, i64) {
-        civil_from_days(self.secs.div_euclid(86_400))
-    }
-
     /// The year (0–9999).
     pub fn year(&self) -> i64 {
-        self.civil().0
+        i64::from(self.dt.year())
     }
     /// The month (1–12).
     pub fn month(&self) -> i64 {
-        self.civil().1
+        i64::from(self.dt.month())
     }
     /// The day of the month (1–31).
     pub fn day(&self) -> i64 {
-        self.civil().2
+        i64::from(self.dt.day())
     }
     /// The hour (0–23).
     pub fn hour(&self) -> i64 {
-        self.secs.rem_euclid(86_400) / 3600
+        i64::from(self.dt.hour())
     }
     /// The minute (0–59).
     pub fn minute(&self) -> i64 {
-        self.secs.rem_euclid(3600) / 60
+        i64::from(self.dt.minute())
     }
     /// The second (0–59).
     pub fn second(&self) -> i64 {
-        self.secs.rem_euclid(60)
+        i64::from(self.dt.second())
     }
     /// The ISO weekday: 1 = Monday … 7 = Sunday.
     pub fn weekday(&self) -> i64 {
-        iso_weekday(self.day_number())
+        i64::from(self.dt.weekday().to_monday_one_offset())
     }
     /// The day of the year (1–366).
     pub fn day_of_year(&self) -> i64 {
-        self.day_number() - days_from_civil(self.year(), 1, 1) + 1
+        i64::from(self.dt.day_of_year())
     }
     /// Days since 1970-01-01 of the date part.
     pub fn day_number(&self) -> i64 {
-        self.secs.div_euclid(86_400)
+        self.local_seconds().div_euclid(86_400)
     }
     /// Midnight at the start of the same day.
     pub fn start_of_day(&self) -> Date {
-        Date { secs: self.day_number() * 86_400 }
+        Date { dt: self.dt.start_of_day() }
     }
 
     /// The date shifted by a span: months first (clamping the day to the target month's length),
     /// then seconds of wall-clock time.
     pub fn add(&self, span: Span) -> Result<Date, DateError> {
-        let mut secs = self.secs;
-        if span.months != 0 {
-            let (y, m, d) = self.civil();
-            let total = (y * 12 + (m - 1))
-                .checked_add(span.months)
-                .ok_or_else(|| DateError::OutOfRange(format!("{self} + {span}")))?;
-            let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-            if !(0..=9999).contains(&ny) {
-                return Err(DateError::OutOfRange(format!("{self} + {span}")));
-            }
-            let dim = i64::from(crate::xmlrpc::datetime::days_in_month(ny as u16, nm as u8));
-            secs = days_from_civil(ny, nm, d.min(dim)) * 86_400 + self.secs.rem_euclid(86_400);
-        }
-        let secs =
-            secs.checked_add(span.secs).ok_or_else(|| DateError::OutOfRange(format!("{self} + {span}")))?;
-        Date::from_local_seconds(secs).map_err(|_| DateError::OutOfRange(format!("{self} + {span}")))
+        let range = || DateError::OutOfRange(format!("{self} + {span}"));
+        let dt = match span.months {
+            0 => self.dt,
+            months => add_months(self.dt, months).ok_or_else(range)?,
+        };
+        let secs = naive_seconds(dt).checked_add(span.secs).ok_or_else(range)?;
+        Date::from_local_seconds(secs).map_err(|_| range())
     }
 
     /// The date shifted back by a span.
@@ -252,75 +260,36 @@ impl Date {
     /// `%e` (` 5`), `%H`, `%M`, `%S`, `%j` (day of year, 001), `%a` (Mon), `%A` (Monday),
     /// `%b` (Jan), `%B` (January), `%F` (`%Y-%m-%d`), `%T` (`%H:%M:%S`), `%s` (Unix seconds, given
     /// the zone), `%%`. Any other directive is an error.
-    pub fn format(&self, fmt: &str, zone: Zone) -> Result<String, DateError> {
-        const DAYS: [&str; 7] =
-            ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        let (y, mo, d) = self.civil();
-        let (h, mi, s) = (self.hour(), self.minute(), self.second());
-        let mut out = String::with_capacity(fmt.len() + 16);
+    pub fn format(&self, fmt: &str, zone: &Zone) -> Result<String, DateError> {
+        let bad = |directive: String| DateError::Format { directive, format: fmt.chars().take(64).collect() };
+        // Check every directive against the documented set, and put the Unix seconds in for
+        // `%s` (jiff would need an instant; the zone gives one even at the ends of the range).
+        let mut checked = String::with_capacity(fmt.len());
         let mut chars = fmt.chars();
         while let Some(c) = chars.next() {
             if c != '%' {
-                out.push(c);
+                checked.push(c);
                 continue;
             }
-            let Some(k) = chars.next() else {
-                return Err(DateError::Format {
-                    directive: "%".into(),
-                    format: fmt.chars().take(64).collect(),
-                });
-            };
-            let wd = (self.weekday() - 1) as usize;
-            let mn = (mo - 1) as usize;
-            let _ = match k {
-                'Y' => write!(out, "{y:04}"),
-                'y' => write!(out, "{:02}", y % 100),
-                'm' => write!(out, "{mo:02}"),
-                'd' => write!(out, "{d:02}"),
-                'e' => write!(out, "{d:>2}"),
-                'H' => write!(out, "{h:02}"),
-                'M' => write!(out, "{mi:02}"),
-                'S' => write!(out, "{s:02}"),
-                'j' => write!(out, "{:03}", self.day_of_year()),
-                'a' => write!(out, "{}", &DAYS[wd][..3]),
-                'A' => write!(out, "{}", DAYS[wd]),
-                'b' => write!(out, "{}", &MONTHS[mn][..3]),
-                'B' => write!(out, "{}", MONTHS[mn]),
-                'F' => write!(out, "{y:04}-{mo:02}-{d:02}"),
-                'T' => write!(out, "{h:02}:{mi:02}:{s:02}"),
-                's' => write!(out, "{}", self.to_unix(zone)),
-                '%' => write!(out, "%"),
-                other => {
-                    return Err(DateError::Format {
-                        directive: format!("%{other}"),
-                        format: fmt.chars().take(64).collect(),
-                    });
+            match chars.next() {
+                None => return Err(bad("%".into())),
+                Some('s') => checked.push_str(&self.to_unix(zone).to_string()),
+                Some(k) if DIRECTIVES.contains(k) => {
+                    checked.push('%');
+                    checked.push(k);
                 }
-            };
+                Some(other) => return Err(bad(format!("%{other}"))),
+            }
         }
-        Ok(out)
+        jiff::fmt::strtime::format(checked.as_bytes(), self.dt).map_err(|e| bad(e.to_string()))
     }
 }
 
 impl fmt::Display for Date {
     /// ISO 8601 extended form: `2027-01-31T00:00:00`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, m, d) = self.civil();
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", self.hour(), self.minute(), self.second())
+        // jiff's own form, which omits a zero fraction and pads the year to four digits.
+        write!(f, "{}", self.dt)
     }
 }
 
@@ -453,7 +422,7 @@ impl fmt::Debug for Span {
 mod tests {
     use super::*;
 
-    const P: Zone = Zone::EUROPE_PARIS;
+    const P: &Zone = &Zone::EUROPE_PARIS;
 
     fn d(s: &str) -> Date {
         Date::parse(s, P).unwrap()

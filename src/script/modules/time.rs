@@ -81,7 +81,7 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         &["text: &str", "date"],
         "Parses `2027-01-31`, `2027-01-31T10:00:00` or the API's `20270131T10:00:00` (a trailing `Z`/`+02:00` converts into the runtime's zone).",
         move |ctx: NativeCallContext, text: &str| -> Res<Date> {
-            Date::parse(text, h.zone).map_err(|e| date_err(&ctx, "date", e))
+            Date::parse(text, &h.zone).map_err(|e| date_err(&ctx, "date", e))
         },
     );
     global!(
@@ -159,7 +159,7 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
     });
     let h = host.clone();
     engine.register_fn("-", move |a: Date, b: Date| -> Span {
-        Span::seconds(a.to_unix(h.zone) - b.to_unix(h.zone))
+        Span::seconds(a.to_unix(&h.zone) - b.to_unix(&h.zone))
     });
     engine.register_fn("==", |a: Date, b: Date| a == b);
     engine.register_fn("!=", |a: Date, b: Date| a != b);
@@ -241,7 +241,7 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         &["date: date", "format: &str", "String"],
         "Formats with %Y %y %m %d %e %H %M %S %j %a %A %b %B %F %T %s %%, e.g. `d.format(\"%d/%m/%Y\")`.",
         move |ctx: NativeCallContext, d: &mut Date, f: &str| -> Res<String> {
-            d.format(f, h.zone).map_err(|e| date_err(&ctx, "format", e))
+            d.format(f, &h.zone).map_err(|e| date_err(&ctx, "format", e))
         },
     );
     let h = host.clone();
@@ -268,7 +268,7 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         false,
         &["date: date", "i64"],
         "Seconds since the Unix epoch (UTC), reading the date in the runtime's zone.",
-        move |d: &mut Date| d.to_unix(h.zone)
+        move |d: &mut Date| d.to_unix(&h.zone)
     );
     global!(
         engine,
