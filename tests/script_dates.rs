@@ -254,7 +254,14 @@ fn paris_in_2030_changes_on_the_last_sundays_of_march_and_october() {
     let t = 1_901_145_600; // 2030-03-31T00:00:00Z: 01:00 in Paris, an hour before the change
     let rt = at(t, Zone::EUROPE_PARIS);
     assert_eq!(s(&rt, "now()"), "2030-03-31T01:00:00");
-    assert_eq!(s(&rt, "now() + hours(1)"), "2030-03-31T02:00:00", "wall-clock shift");
+    // Hours are elapsed time: an hour after 01:00 is 03:00 (02:00 does not exist that night), and
+    // the difference is the hour that was added. Days are calendar days: the time of day stays.
+    assert_eq!(s(&rt, "now() + hours(1)"), "2030-03-31T03:00:00");
+    assert_eq!(s(&rt, "((now() + hours(2)) - now()).hours"), "2");
+    assert_eq!(s(&rt, r#"date("2030-03-31T03:30:00") - minutes(90)"#), "2030-03-31T01:00:00");
+    assert_eq!(s(&rt, r#"date("2030-03-30T12:00:00") + days(1)"#), "2030-03-31T12:00:00");
+    assert_eq!(s(&rt, r#"date("2030-03-30T12:00:00") + hours(24)"#), "2030-03-31T13:00:00");
+    assert_eq!(s(&rt, "days(1) == hours(24)"), "true", "measured, a day is 24 hours");
     assert_eq!(s(&rt, r#"(date("2030-04-01") - date("2030-03-31")).hours"#), "23");
     assert_eq!(s(&rt, r#"(date("2030-10-28") - date("2030-10-27")).hours"#), "25");
     // 02:30 on 31 March 2030 does not exist: read with the winter offset (01:30 UTC, i.e. 03:30).

@@ -3,9 +3,12 @@
 //! - [`Date`]: a naive local date and time with second precision, years 0–9999, read in the
 //!   runtime's [`Zone`] (Europe/Paris by default). API dateTimes become `Date`s and go
 //!   back to the API as XML-RPC dateTimes. Scripts see the type as `date`.
-//! - [`Span`]: a duration made of calendar months and seconds, so that `months(1)` means "the same
-//!   day next month" (clamped at the month's end: 31 January + 1 month = 28 or 29 February), while
-//!   `days(30)` is exactly 30 × 24 hours of wall-clock time. Scripts see the type as `duration`.
+//! - [`Span`]: a duration made of calendar months, calendar days and seconds, shifting a date as
+//!   jiff shifts a zoned date: `months(1)` means "the same day next month" (clamped at the month's
+//!   end: 31 January + 1 month = 28 or 29 February), `days(1)` "the same time tomorrow" (23 or 25
+//!   hours across a summer-time change), and `hours(1)` one hour of elapsed time, read in the
+//!   runtime's zone. Measured (`.hours`) or compared, a day counts as 24 hours. Scripts see the type
+//!   as `duration`.
 //!
 //! A date prints in ISO 8601 extended form, `2027-01-31T00:00:00`; [`Date::to_api_string`] gives the
 //! API's compact form `20270131T00:00:00`.
@@ -59,10 +62,14 @@ pub struct Date {
     dt: civil::DateTime,
 }
 
-/// A duration: calendar months plus seconds. Scripts: `duration`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// A duration: calendar months, calendar days and seconds. Scripts: `duration`.
+///
+/// Equality and order count a day as 24 hours (`days(1) == hours(24)`), as measuring does; only
+/// shifting a date tells them apart, across a summer-time change.
+#[derive(Clone, Copy, Default)]
 pub struct Span {
     months: i64,
+    days: i64,
     secs: i64,
 }
 
@@ -234,21 +241,28 @@ impl Date {
         Date { dt: self.dt.start_of_day() }
     }
 
-    /// The date shifted by a span: months first (clamping the day to the target month's length),
-    /// then seconds of wall-clock time.
-    pub fn add(&self, span: Span) -> Result<Date, DateError> {
+    /// The date shifted by a span, in the order jiff (and RFC 5545) use: calendar months first
+    /// (the day clamped to the target month's length), then calendar days (the time of day kept),
+    /// then hours, minutes and seconds as elapsed time in `zone`, so that `d + hours(1)` is one
+    /// real hour later, also across a summer-time change.
+    pub fn add(&self, span: Span, zone: &Zone) -> Result<Date, DateError> {
         let range = || DateError::OutOfRange(format!("{self} + {span}"));
         let dt = match span.months {
             0 => self.dt,
             months => add_months(self.dt, months).ok_or_else(range)?,
         };
-        let secs = naive_seconds(dt).checked_add(span.secs).ok_or_else(range)?;
-        Date::from_local_seconds(secs).map_err(|_| range())
+        let day_secs = span.days.checked_mul(86_400).ok_or_else(range)?;
+        let mut local = naive_seconds(dt).checked_add(day_secs).ok_or_else(range)?;
+        if span.secs != 0 {
+            let utc = zone.to_utc(local).checked_add(span.secs).ok_or_else(range)?;
+            local = zone.to_local(utc);
+        }
+        Date::from_local_seconds(local).map_err(|_| range())
     }
 
-    /// The date shifted back by a span.
-    pub fn sub(&self, span: Span) -> Result<Date, DateError> {
-        self.add(span.checked_neg().ok_or_else(|| DateError::OutOfRange(format!("-{span}")))?)
+    /// The date shifted back by a span (see [`Date::add`]).
+    pub fn sub(&self, span: Span, zone: &Zone) -> Result<Date, DateError> {
+        self.add(span.checked_neg().ok_or_else(|| DateError::OutOfRange(format!("-{span}")))?, zone)
     }
 
     /// The API's compact form, `YYYYMMDDTHH:MM:SS`.
@@ -300,14 +314,24 @@ impl fmt::Debug for Date {
 }
 
 impl Span {
-    /// A span of seconds.
+    /// A span of seconds (elapsed time).
     pub const fn seconds(secs: i64) -> Span {
-        Span { months: 0, secs }
+        Span { months: 0, days: 0, secs }
     }
 
     /// A span of calendar months.
     pub const fn months(months: i64) -> Span {
-        Span { months, secs: 0 }
+        Span { months, days: 0, secs: 0 }
+    }
+
+    /// A span of calendar days.
+    pub const fn days(days: i64) -> Span {
+        Span { months: 0, days, secs: 0 }
+    }
+
+    /// `n` units of `unit_days` calendar days (`days`, `weeks`), or an error on overflow.
+    pub fn of_days(n: i64, unit_days: i64, unit: &str) -> Result<Span, DateError> {
+        n.checked_mul(unit_days).map(Span::days).ok_or_else(|| DateError::OutOfRange(format!("{n} {unit}")))
     }
 
     /// `n` units of `unit_secs` seconds, or an error on overflow.
@@ -327,41 +351,64 @@ impl Span {
         self.months
     }
 
-    /// The seconds part.
+    /// The calendar-day part.
+    pub fn day_part(&self) -> i64 {
+        self.days
+    }
+
+    /// The seconds (elapsed-time) part.
     pub fn second_part(&self) -> i64 {
         self.secs
     }
 
-    /// The whole number of `unit_secs` units in the span (truncated toward zero); an error if the
-    /// span has a month part, whose length in days is not fixed.
+    /// The days and seconds in seconds, a day counting as 24 hours (i128: no overflow).
+    fn fixed_secs(&self) -> i128 {
+        i128::from(self.days) * 86_400 + i128::from(self.secs)
+    }
+
+    /// The whole number of `unit_secs` units in the span (truncated toward zero), a day counting
+    /// as 24 hours; an error if the span has a month part, whose length in days is not fixed.
     pub fn total(&self, unit_secs: i64, unit: &str) -> Result<i64, DateError> {
         if self.months != 0 {
             return Err(DateError::Months(format!(
                 "the duration {self} contains calendar months, which have no fixed number of {unit}"
             )));
         }
-        Ok(self.secs / unit_secs)
+        i64::try_from(self.fixed_secs() / i128::from(unit_secs))
+            .map_err(|_| DateError::OutOfRange(format!("{self} in {unit}")))
     }
 
     /// The sum of two spans.
     pub fn checked_add(&self, o: Span) -> Option<Span> {
-        Some(Span { months: self.months.checked_add(o.months)?, secs: self.secs.checked_add(o.secs)? })
+        Some(Span {
+            months: self.months.checked_add(o.months)?,
+            days: self.days.checked_add(o.days)?,
+            secs: self.secs.checked_add(o.secs)?,
+        })
     }
 
     /// The negated span.
     pub fn checked_neg(&self) -> Option<Span> {
-        Some(Span { months: self.months.checked_neg()?, secs: self.secs.checked_neg()? })
+        Some(Span {
+            months: self.months.checked_neg()?,
+            days: self.days.checked_neg()?,
+            secs: self.secs.checked_neg()?,
+        })
     }
 
     /// The span multiplied by `n`.
     pub fn checked_mul(&self, n: i64) -> Option<Span> {
-        Some(Span { months: self.months.checked_mul(n)?, secs: self.secs.checked_mul(n)? })
+        Some(Span {
+            months: self.months.checked_mul(n)?,
+            days: self.days.checked_mul(n)?,
+            secs: self.secs.checked_mul(n)?,
+        })
     }
 
-    /// Orders two spans; an error when either has a month part (months vary in length) unless
-    /// both are whole months.
+    /// Orders two spans, a day counting as 24 hours; an error when either has a month part
+    /// (months vary in length) unless both are whole months.
     pub fn compare(&self, o: &Span) -> Result<std::cmp::Ordering, DateError> {
-        match (self.months, o.months, self.secs, o.secs) {
+        match (self.months, o.months, self.fixed_secs(), o.fixed_secs()) {
             (0, 0, a, b) => Ok(a.cmp(&b)),
             (a, b, 0, 0) => Ok(a.cmp(&b)),
             _ => Err(DateError::Months(format!(
@@ -371,15 +418,28 @@ impl Span {
     }
 }
 
+impl PartialEq for Span {
+    fn eq(&self, o: &Span) -> bool {
+        (self.months, self.fixed_secs()) == (o.months, o.fixed_secs())
+    }
+}
+
+impl Eq for Span {}
+
+impl std::hash::Hash for Span {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // What `eq` compares, so that equal spans hash alike.
+        (self.months, self.fixed_secs()).hash(state);
+    }
+}
+
 impl fmt::Display for Span {
-    /// ISO 8601 duration: `P1M`, `P30D`, `PT2H30M`, `-P1DT1S`, `PT0S`.
+    /// ISO 8601 duration: `P1M`, `P30D`, `PT2H30M`, `-P1DT1S`, `PT0S` (a day as 24 hours).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let neg = (self.months < 0 || self.secs < 0) && self.months <= 0 && self.secs <= 0;
-        let (months, secs) = if neg {
-            (self.months.unsigned_abs() as i128, self.secs.unsigned_abs() as i128)
-        } else {
-            (i128::from(self.months), i128::from(self.secs))
-        };
+        let fixed = self.fixed_secs();
+        let neg = (self.months < 0 || fixed < 0) && self.months <= 0 && fixed <= 0;
+        let (months, secs) =
+            if neg { (i128::from(self.months).abs(), fixed.abs()) } else { (i128::from(self.months), fixed) };
         if neg {
             f.write_str("-")?;
         }
@@ -430,23 +490,23 @@ mod tests {
 
     #[test]
     fn months_clamp_at_the_month_end_and_respect_leap_years() {
-        assert_eq!(d("2027-01-31").add(Span::months(1)).unwrap(), d("2027-02-28"));
-        assert_eq!(d("2028-01-31").add(Span::months(1)).unwrap(), d("2028-02-29"));
-        assert_eq!(d("2100-01-31").add(Span::months(1)).unwrap(), d("2100-02-28"));
-        assert_eq!(d("2000-01-31").add(Span::months(1)).unwrap(), d("2000-02-29"));
-        assert_eq!(d("2027-03-31").sub(Span::months(1)).unwrap(), d("2027-02-28"));
-        assert_eq!(d("2027-12-15T10:00:00").add(Span::months(1)).unwrap(), d("2028-01-15T10:00:00"));
-        assert_eq!(d("2028-02-29").add(Span::years(1).unwrap()).unwrap(), d("2029-02-28"));
-        assert_eq!(d("2027-01-31").sub(Span::months(13)).unwrap(), d("2025-12-31"));
+        assert_eq!(d("2027-01-31").add(Span::months(1), P).unwrap(), d("2027-02-28"));
+        assert_eq!(d("2028-01-31").add(Span::months(1), P).unwrap(), d("2028-02-29"));
+        assert_eq!(d("2100-01-31").add(Span::months(1), P).unwrap(), d("2100-02-28"));
+        assert_eq!(d("2000-01-31").add(Span::months(1), P).unwrap(), d("2000-02-29"));
+        assert_eq!(d("2027-03-31").sub(Span::months(1), P).unwrap(), d("2027-02-28"));
+        assert_eq!(d("2027-12-15T10:00:00").add(Span::months(1), P).unwrap(), d("2028-01-15T10:00:00"));
+        assert_eq!(d("2028-02-29").add(Span::years(1).unwrap(), P).unwrap(), d("2029-02-28"));
+        assert_eq!(d("2027-01-31").sub(Span::months(13), P).unwrap(), d("2025-12-31"));
     }
 
     #[test]
     fn days_cross_month_and_year_ends() {
-        let day = Span::of(1, 86_400, "days").unwrap();
-        assert_eq!(d("2028-02-28").add(day).unwrap(), d("2028-02-29"));
-        assert_eq!(d("2027-02-28").add(day).unwrap(), d("2027-03-01"));
-        assert_eq!(d("2027-12-31T23:30:00").add(day).unwrap(), d("2028-01-01T23:30:00"));
-        assert_eq!(d("2027-01-01").sub(day).unwrap(), d("2026-12-31"));
+        let day = Span::days(1);
+        assert_eq!(d("2028-02-28").add(day, P).unwrap(), d("2028-02-29"));
+        assert_eq!(d("2027-02-28").add(day, P).unwrap(), d("2027-03-01"));
+        assert_eq!(d("2027-12-31T23:30:00").add(day, P).unwrap(), d("2028-01-01T23:30:00"));
+        assert_eq!(d("2027-01-01").sub(day, P).unwrap(), d("2026-12-31"));
     }
 
     #[test]
@@ -492,10 +552,28 @@ mod tests {
     }
 
     #[test]
+    fn days_are_calendar_days_and_hours_elapsed_time() {
+        // 31 March 2024, Paris: 02:00 becomes 03:00.
+        let noon = d("2024-03-30T12:00:00");
+        assert_eq!(noon.add(Span::days(1), P).unwrap(), d("2024-03-31T12:00:00"));
+        assert_eq!(noon.add(Span::seconds(86_400), P).unwrap(), d("2024-03-31T13:00:00"));
+        assert_eq!(d("2024-03-31T01:30:00").add(Span::seconds(3600), P).unwrap(), d("2024-03-31T03:30:00"));
+        assert_eq!(d("2024-03-31T03:30:00").sub(Span::seconds(3600), P).unwrap(), d("2024-03-31T01:30:00"));
+        // In UTC the two agree.
+        let utc = &Zone::UTC;
+        assert_eq!(noon.add(Span::seconds(86_400), utc).unwrap(), noon.add(Span::days(1), utc).unwrap());
+        // Measured and compared, a day is 24 hours.
+        assert_eq!(Span::days(1), Span::seconds(86_400));
+        assert_eq!(Span::days(2).checked_add(Span::seconds(-3600)).unwrap().to_string(), "P1DT23H");
+        assert_eq!(Span::days(1).total(3600, "hours").unwrap(), 24);
+        assert!(Span::of_days(i64::MAX, 7, "weeks").is_err());
+    }
+
+    #[test]
     fn range_is_enforced() {
-        assert!(d("9999-12-31").add(Span::seconds(86_400)).is_err());
-        assert!(d("0000-01-01").sub(Span::seconds(1)).is_err());
-        assert!(d("9999-12-01").add(Span::months(1)).is_err());
+        assert!(d("9999-12-31").add(Span::seconds(86_400), P).is_err());
+        assert!(d("0000-01-01").sub(Span::seconds(1), P).is_err());
+        assert!(d("9999-12-01").add(Span::months(1), P).is_err());
         assert!(Date::new(2027, 2, 29, 0, 0, 0).unwrap_err().to_string().contains("between 1 and 28"));
         let dt = crate::xmlrpc::DateTime::parse("20270131T10:00:00").unwrap();
         assert_eq!(Date::from_datetime(&dt, P).unwrap().to_datetime(), dt);

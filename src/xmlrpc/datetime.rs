@@ -201,7 +201,8 @@ impl DateTime {
 
     /// Days since 1970-01-01 of the date part (proleptic Gregorian).
     pub fn days_since_epoch(&self) -> i64 {
-        self.naive_timestamp().div_euclid(86_400)
+        // From the civil value, where a leap second stays in its own day.
+        naive_seconds(self.to_civil()).div_euclid(86_400)
     }
 
     /// Seconds since 1970-01-01T00:00:00 of the clock fields, ignoring any offset.
@@ -335,5 +336,10 @@ mod tests {
             assert_eq!(DateTime::from_naive_timestamp(d.naive_timestamp()).unwrap(), d, "{s}");
         }
         assert_eq!(DateTime::parse("19700102T00:00:01").unwrap().naive_timestamp(), 86_401);
+        // A leap second is the next second, but stays in its own day.
+        let leap = DateTime::parse("19721231T23:59:60").unwrap();
+        assert_eq!(leap.naive_timestamp(), DateTime::parse("19730101T00:00:00").unwrap().naive_timestamp());
+        assert_eq!(leap.days_since_epoch(), DateTime::parse("19721231T00:00:00").unwrap().days_since_epoch());
+        assert_eq!(naive_seconds("1969-12-31T23:59:59.5".parse().unwrap()), -1, "floored");
     }
 }
