@@ -3,6 +3,8 @@
 //! The crate is layered, and the arrows point one way:
 //! - [`xmlrpc`]: the XML-RPC value model, codec, blocking client and server (depends on nothing else);
 //! - [`gandi`]: the typed Gandi PaaS client (depends on `xmlrpc`);
+//! - `calendar`: the zone model and month arithmetic that `sandbox` and `script` share, on jiff
+//!   (depends on `xmlrpc`; with either feature);
 //! - [`sandbox`]: a stateful Gandi PaaS simulator served over XML-RPC (depends on `xmlrpc`);
 //! - [`script`]: the Rhai runtime: script modules over `gandi`, dates, limits, dry-run plans, and
 //!   the embedding API [`Runtime`] (depends on `gandi` and `xmlrpc`);
@@ -79,6 +81,8 @@
 
 // The binary's, and public only so `main.rs` can reach it: hidden, outside the semver promise,
 // and its docs (which link to its private parts) are not checked as the library's.
+#[cfg(any(feature = "script", feature = "sandbox"))]
+pub mod calendar;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 #[allow(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]

@@ -19,7 +19,7 @@
 use rhai::{Array, Blob, Dynamic, ImmutableString, Map};
 
 use super::date::{Date, Span};
-use super::zone::Zone;
+use crate::calendar::Zone;
 use crate::xmlrpc::{Struct, Value};
 
 /// The deepest nesting converted in either direction.
@@ -36,13 +36,13 @@ pub struct ConvertError {
 }
 
 /// Converts an API value into a script value. Dates are read in `zone`.
-pub fn to_dynamic(value: Value, zone: Zone) -> Result<Dynamic, ConvertError> {
+pub fn to_dynamic(value: Value, zone: &Zone) -> Result<Dynamic, ConvertError> {
     to_dynamic_at(value, zone, 0, &mut || "value".to_string())
 }
 
 fn to_dynamic_at(
     mut value: Value,
-    zone: Zone,
+    zone: &Zone,
     depth: usize,
     path: &mut dyn FnMut() -> String,
 ) -> Result<Dynamic, ConvertError> {
@@ -157,7 +157,7 @@ mod tests {
                 .with("blob", Value::Base64(vec![0, 1, 255]))
                 .with("servers", Value::Array(vec![Value::Struct(Struct::new().with("id", 7))])),
         );
-        let d = to_dynamic(v.clone(), Zone::EUROPE_PARIS).unwrap();
+        let d = to_dynamic(v.clone(), &Zone::EUROPE_PARIS).unwrap();
         let map = d.read_lock::<Map>().unwrap().clone();
         assert_eq!(map["id"].as_int().unwrap(), 1);
         assert!(map["autorenew"].is_unit());
@@ -194,6 +194,6 @@ mod tests {
         for _ in 0..(MAX_DEPTH + 5) {
             v = Value::Array(vec![v]);
         }
-        assert!(to_dynamic(v, Zone::Utc).unwrap_err().reason.contains("deeper"));
+        assert!(to_dynamic(v, &Zone::UTC).unwrap_err().reason.contains("deeper"));
     }
 }

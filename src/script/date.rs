@@ -3,18 +3,23 @@
 //! - [`Date`]: a naive local date and time with second precision, years 0–9999, read in the
 //!   runtime's [`Zone`] (Europe/Paris by default). API dateTimes become `Date`s and go
 //!   back to the API as XML-RPC dateTimes. Scripts see the type as `date`.
-//! - [`Span`]: a duration made of calendar months and seconds, so that `months(1)` means "the same
-//!   day next month" (clamped at the month's end: 31 January + 1 month = 28 or 29 February), while
-//!   `days(30)` is exactly 30 × 24 hours of wall-clock time. Scripts see the type as `duration`.
+//! - [`Span`]: a duration made of calendar months, calendar days and seconds, shifting a date as
+//!   jiff shifts a zoned date: `months(1)` means "the same day next month" (clamped at the month's
+//!   end: 31 January + 1 month = 28 or 29 February), `days(1)` "the same time tomorrow" (23 or 25
+//!   hours across a summer-time change), and `hours(1)` one hour of elapsed time, read in the
+//!   runtime's zone. Measured (`.hours`) or compared, a day counts as 24 hours. Scripts see the type
+//!   as `duration`.
 //!
 //! A date prints in ISO 8601 extended form, `2027-01-31T00:00:00`; [`Date::to_api_string`] gives the
 //! API's compact form `20270131T00:00:00`.
 
 use std::fmt;
-use std::fmt::Write as _;
 
-use super::zone::{Zone, civil_from_days, days_from_civil, iso_weekday};
+use jiff::civil;
+
+use crate::calendar::{Zone, add_months};
 use crate::xmlrpc::DateTime;
+use crate::xmlrpc::datetime::{from_naive_seconds, naive_seconds};
 
 /// Why a date could not be built, shifted, parsed or formatted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -50,36 +55,54 @@ pub enum DateError {
     Months(String),
 }
 
-const MIN_SECS: i64 = -62_167_219_200; // 0000-01-01T00:00:00
-const MAX_SECS: i64 = 253_402_300_799; // 9999-12-31T23:59:59
-
 /// A naive local date and time (second precision, years 0–9999). Scripts: `date`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
-    /// Local wall-clock seconds since 1970-01-01T00:00:00.
-    secs: i64,
+    /// The wall-clock date and time, whole seconds, year 0–9999 (checked by every constructor).
+    dt: civil::DateTime,
 }
 
-/// A duration: calendar months plus seconds. Scripts: `duration`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// A duration: calendar months, calendar days and seconds. Scripts: `duration`.
+///
+/// Equality and order count a day as 24 hours (`days(1) == hours(24)`), as measuring does; only
+/// shifting a date tells them apart, across a summer-time change.
+#[derive(Clone, Copy, Default)]
 pub struct Span {
     months: i64,
+    days: i64,
     secs: i64,
 }
 
+/// The `%` directives [`Date::format`] accepts (jiff renders them; `%s` is rendered here, from
+/// the zone). jiff knows more, but the documented set is the promise, and `%Q` and the like stay
+/// errors that name the directive.
+const DIRECTIVES: &str = "YymdeHMSjaAbBFTs%";
+
 impl Date {
+    /// The date of a civil date and time; fails outside years 0–9999. A fraction of a second is
+    /// dropped.
+    pub fn from_civil(dt: civil::DateTime) -> Result<Date, DateError> {
+        if !(0..=9999).contains(&dt.year()) {
+            return Err(DateError::OutOfRange(dt.to_string()));
+        }
+        Ok(Date { dt: dt.with().subsec_nanosecond(0).build().unwrap_or(dt) })
+    }
+
+    /// The civil date and time, for a host that works with jiff.
+    pub fn to_civil(&self) -> civil::DateTime {
+        self.dt
+    }
+
     /// The date from local wall-clock seconds since 1970-01-01T00:00:00.
     pub fn from_local_seconds(secs: i64) -> Result<Date, DateError> {
-        if (MIN_SECS..=MAX_SECS).contains(&secs) {
-            Ok(Date { secs })
-        } else {
-            Err(DateError::OutOfRange(format!("{secs} seconds from 1970-01-01")))
-        }
+        from_naive_seconds(secs)
+            .ok_or_else(|| DateError::OutOfRange(format!("{secs} seconds from 1970-01-01")))
+            .and_then(Date::from_civil)
     }
 
     /// Local wall-clock seconds since 1970-01-01T00:00:00.
     pub fn local_seconds(&self) -> i64 {
-        self.secs
+        naive_seconds(self.dt)
     }
 
     /// A date from its fields; fails on an impossible date (30 February, hour 24…).
@@ -97,7 +120,7 @@ impl Date {
         if !(1..=12).contains(&month) {
             return Err(DateError::Field(format!("month {month} is not between 1 and 12")));
         }
-        let dim = i64::from(crate::xmlrpc::datetime::days_in_month(year as u16, month as u8));
+        let dim = i64::from(civil::date(year as i16, month as i8, 1).days_in_month());
         if !(1..=dim).contains(&day) {
             return Err(DateError::Field(format!(
                 "day {day} is not between 1 and {dim} for {year:04}-{month:02}"
@@ -108,15 +131,21 @@ impl Date {
                 "time {hour:02}:{minute:02}:{second:02} is not a valid time of day"
             )));
         }
-        Date::from_local_seconds(
-            days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second,
-        )
+        Date::from_civil(civil::datetime(
+            year as i16,
+            month as i8,
+            day as i8,
+            hour as i8,
+            minute as i8,
+            second as i8,
+            0,
+        ))
     }
 
     /// The local date of an XML-RPC dateTime. A dateTime without a zone (as Gandi sends) is taken
     /// as local time in `zone`; one with an offset is converted into `zone`. A leap second (`:60`)
     /// is read as the next second.
-    pub fn from_datetime(dt: &DateTime, zone: Zone) -> Result<Date, DateError> {
+    pub fn from_datetime(dt: &DateTime, zone: &Zone) -> Result<Date, DateError> {
         let naive = dt.naive_timestamp();
         let local = match dt.offset_minutes {
             None => naive,
@@ -127,25 +156,24 @@ impl Date {
 
     /// The XML-RPC dateTime (no zone) that carries this local date and time to the API.
     pub fn to_datetime(&self) -> DateTime {
-        // In range by construction, so this cannot fail.
-        DateTime::from_naive_timestamp(self.secs)
-            .unwrap_or_else(|| DateTime::new(1970, 1, 1, 0, 0, 0).expect("the epoch is a valid date"))
+        // Years 0–9999 by construction, so the fallback is never taken.
+        DateTime::from_civil(self.dt).unwrap_or(DateTime::UNIX_EPOCH)
     }
 
     /// The local date and time at the UTC instant `unix` (seconds since the Unix epoch).
-    pub fn from_unix(unix: i64, zone: Zone) -> Result<Date, DateError> {
+    pub fn from_unix(unix: i64, zone: &Zone) -> Result<Date, DateError> {
         Date::from_local_seconds(zone.to_local(unix))
     }
 
     /// The UTC instant (Unix seconds) of this local time in `zone`.
-    pub fn to_unix(&self, zone: Zone) -> i64 {
-        zone.to_utc(self.secs)
+    pub fn to_unix(&self, zone: &Zone) -> i64 {
+        zone.to_utc(self.local_seconds())
     }
 
     /// Parses `YYYY-MM-DD`, `YYYYMMDD`, `YYYY-MM-DDTHH:MM[:SS]`, `YYYY-MM-DD HH:MM:SS`, and every
     /// form XML-RPC peers send (`YYYYMMDDTHH:MM:SS`, `YYYYMMDDTHHMMSS`, with an optional fraction,
     /// which is dropped). A trailing zone (`Z`, `+02:00`) converts the time into `zone`.
-    pub fn parse(text: &str, zone: Zone) -> Result<Date, DateError> {
+    pub fn parse(text: &str, zone: &Zone) -> Result<Date, DateError> {
         let t = text.trim();
         let err = |reason: &str| DateError::Parse {
             text: text.chars().take(64).collect(),
@@ -172,75 +200,69 @@ impl Date {
         Date::from_datetime(&dt, zone)
     }
 
-    fn civil(&self) -> (i64, i64, i64) {
-        civil_from_days(self.secs.div_euclid(86_400))
-    }
-
     /// The year (0–9999).
     pub fn year(&self) -> i64 {
-        self.civil().0
+        i64::from(self.dt.year())
     }
     /// The month (1–12).
     pub fn month(&self) -> i64 {
-        self.civil().1
+        i64::from(self.dt.month())
     }
     /// The day of the month (1–31).
     pub fn day(&self) -> i64 {
-        self.civil().2
+        i64::from(self.dt.day())
     }
     /// The hour (0–23).
     pub fn hour(&self) -> i64 {
-        self.secs.rem_euclid(86_400) / 3600
+        i64::from(self.dt.hour())
     }
     /// The minute (0–59).
     pub fn minute(&self) -> i64 {
-        self.secs.rem_euclid(3600) / 60
+        i64::from(self.dt.minute())
     }
     /// The second (0–59).
     pub fn second(&self) -> i64 {
-        self.secs.rem_euclid(60)
+        i64::from(self.dt.second())
     }
     /// The ISO weekday: 1 = Monday … 7 = Sunday.
     pub fn weekday(&self) -> i64 {
-        iso_weekday(self.day_number())
+        i64::from(self.dt.weekday().to_monday_one_offset())
     }
     /// The day of the year (1–366).
     pub fn day_of_year(&self) -> i64 {
-        self.day_number() - days_from_civil(self.year(), 1, 1) + 1
+        i64::from(self.dt.day_of_year())
     }
     /// Days since 1970-01-01 of the date part.
     pub fn day_number(&self) -> i64 {
-        self.secs.div_euclid(86_400)
+        self.local_seconds().div_euclid(86_400)
     }
     /// Midnight at the start of the same day.
     pub fn start_of_day(&self) -> Date {
-        Date { secs: self.day_number() * 86_400 }
+        Date { dt: self.dt.start_of_day() }
     }
 
-    /// The date shifted by a span: months first (clamping the day to the target month's length),
-    /// then seconds of wall-clock time.
-    pub fn add(&self, span: Span) -> Result<Date, DateError> {
-        let mut secs = self.secs;
-        if span.months != 0 {
-            let (y, m, d) = self.civil();
-            let total = (y * 12 + (m - 1))
-                .checked_add(span.months)
-                .ok_or_else(|| DateError::OutOfRange(format!("{self} + {span}")))?;
-            let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-            if !(0..=9999).contains(&ny) {
-                return Err(DateError::OutOfRange(format!("{self} + {span}")));
-            }
-            let dim = i64::from(crate::xmlrpc::datetime::days_in_month(ny as u16, nm as u8));
-            secs = days_from_civil(ny, nm, d.min(dim)) * 86_400 + self.secs.rem_euclid(86_400);
+    /// The date shifted by a span, in the order jiff (and RFC 5545) use: calendar months first
+    /// (the day clamped to the target month's length), then calendar days (the time of day kept),
+    /// then hours, minutes and seconds as elapsed time in `zone`, so that `d + hours(1)` is one
+    /// real hour later, also across a summer-time change.
+    pub fn add(&self, span: Span, zone: &Zone) -> Result<Date, DateError> {
+        let range = || DateError::OutOfRange(format!("{self} + {span}"));
+        let dt = match span.months {
+            0 => self.dt,
+            months => add_months(self.dt, months).ok_or_else(range)?,
+        };
+        let day_secs = span.days.checked_mul(86_400).ok_or_else(range)?;
+        let mut local = naive_seconds(dt).checked_add(day_secs).ok_or_else(range)?;
+        if span.secs != 0 {
+            let utc = zone.to_utc(local).checked_add(span.secs).ok_or_else(range)?;
+            local = zone.to_local(utc);
         }
-        let secs =
-            secs.checked_add(span.secs).ok_or_else(|| DateError::OutOfRange(format!("{self} + {span}")))?;
-        Date::from_local_seconds(secs).map_err(|_| DateError::OutOfRange(format!("{self} + {span}")))
+        Date::from_local_seconds(local).map_err(|_| range())
     }
 
-    /// The date shifted back by a span.
-    pub fn sub(&self, span: Span) -> Result<Date, DateError> {
-        self.add(span.checked_neg().ok_or_else(|| DateError::OutOfRange(format!("-{span}")))?)
+    /// The date shifted back by a span (see [`Date::add`]).
+    pub fn sub(&self, span: Span, zone: &Zone) -> Result<Date, DateError> {
+        self.add(span.checked_neg().ok_or_else(|| DateError::OutOfRange(format!("-{span}")))?, zone)
     }
 
     /// The API's compact form, `YYYYMMDDTHH:MM:SS`.
@@ -252,75 +274,36 @@ impl Date {
     /// `%e` (` 5`), `%H`, `%M`, `%S`, `%j` (day of year, 001), `%a` (Mon), `%A` (Monday),
     /// `%b` (Jan), `%B` (January), `%F` (`%Y-%m-%d`), `%T` (`%H:%M:%S`), `%s` (Unix seconds, given
     /// the zone), `%%`. Any other directive is an error.
-    pub fn format(&self, fmt: &str, zone: Zone) -> Result<String, DateError> {
-        const DAYS: [&str; 7] =
-            ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        let (y, mo, d) = self.civil();
-        let (h, mi, s) = (self.hour(), self.minute(), self.second());
-        let mut out = String::with_capacity(fmt.len() + 16);
+    pub fn format(&self, fmt: &str, zone: &Zone) -> Result<String, DateError> {
+        let bad = |directive: String| DateError::Format { directive, format: fmt.chars().take(64).collect() };
+        // Check every directive against the documented set, and put the Unix seconds in for
+        // `%s` (jiff would need an instant; the zone gives one even at the ends of the range).
+        let mut checked = String::with_capacity(fmt.len());
         let mut chars = fmt.chars();
         while let Some(c) = chars.next() {
             if c != '%' {
-                out.push(c);
+                checked.push(c);
                 continue;
             }
-            let Some(k) = chars.next() else {
-                return Err(DateError::Format {
-                    directive: "%".into(),
-                    format: fmt.chars().take(64).collect(),
-                });
-            };
-            let wd = (self.weekday() - 1) as usize;
-            let mn = (mo - 1) as usize;
-            let _ = match k {
-                'Y' => write!(out, "{y:04}"),
-                'y' => write!(out, "{:02}", y % 100),
-                'm' => write!(out, "{mo:02}"),
-                'd' => write!(out, "{d:02}"),
-                'e' => write!(out, "{d:>2}"),
-                'H' => write!(out, "{h:02}"),
-                'M' => write!(out, "{mi:02}"),
-                'S' => write!(out, "{s:02}"),
-                'j' => write!(out, "{:03}", self.day_of_year()),
-                'a' => write!(out, "{}", &DAYS[wd][..3]),
-                'A' => write!(out, "{}", DAYS[wd]),
-                'b' => write!(out, "{}", &MONTHS[mn][..3]),
-                'B' => write!(out, "{}", MONTHS[mn]),
-                'F' => write!(out, "{y:04}-{mo:02}-{d:02}"),
-                'T' => write!(out, "{h:02}:{mi:02}:{s:02}"),
-                's' => write!(out, "{}", self.to_unix(zone)),
-                '%' => write!(out, "%"),
-                other => {
-                    return Err(DateError::Format {
-                        directive: format!("%{other}"),
-                        format: fmt.chars().take(64).collect(),
-                    });
+            match chars.next() {
+                None => return Err(bad("%".into())),
+                Some('s') => checked.push_str(&self.to_unix(zone).to_string()),
+                Some(k) if DIRECTIVES.contains(k) => {
+                    checked.push('%');
+                    checked.push(k);
                 }
-            };
+                Some(other) => return Err(bad(format!("%{other}"))),
+            }
         }
-        Ok(out)
+        jiff::fmt::strtime::format(checked.as_bytes(), self.dt).map_err(|e| bad(e.to_string()))
     }
 }
 
 impl fmt::Display for Date {
     /// ISO 8601 extended form: `2027-01-31T00:00:00`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, m, d) = self.civil();
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", self.hour(), self.minute(), self.second())
+        // jiff's own form, which omits a zero fraction and pads the year to four digits.
+        write!(f, "{}", self.dt)
     }
 }
 
@@ -331,14 +314,24 @@ impl fmt::Debug for Date {
 }
 
 impl Span {
-    /// A span of seconds.
+    /// A span of seconds (elapsed time).
     pub const fn seconds(secs: i64) -> Span {
-        Span { months: 0, secs }
+        Span { months: 0, days: 0, secs }
     }
 
     /// A span of calendar months.
     pub const fn months(months: i64) -> Span {
-        Span { months, secs: 0 }
+        Span { months, days: 0, secs: 0 }
+    }
+
+    /// A span of calendar days.
+    pub const fn days(days: i64) -> Span {
+        Span { months: 0, days, secs: 0 }
+    }
+
+    /// `n` units of `unit_days` calendar days (`days`, `weeks`), or an error on overflow.
+    pub fn of_days(n: i64, unit_days: i64, unit: &str) -> Result<Span, DateError> {
+        n.checked_mul(unit_days).map(Span::days).ok_or_else(|| DateError::OutOfRange(format!("{n} {unit}")))
     }
 
     /// `n` units of `unit_secs` seconds, or an error on overflow.
@@ -358,41 +351,64 @@ impl Span {
         self.months
     }
 
-    /// The seconds part.
+    /// The calendar-day part.
+    pub fn day_part(&self) -> i64 {
+        self.days
+    }
+
+    /// The seconds (elapsed-time) part.
     pub fn second_part(&self) -> i64 {
         self.secs
     }
 
-    /// The whole number of `unit_secs` units in the span (truncated toward zero); an error if the
-    /// span has a month part, whose length in days is not fixed.
+    /// The days and seconds in seconds, a day counting as 24 hours (i128: no overflow).
+    fn fixed_secs(&self) -> i128 {
+        i128::from(self.days) * 86_400 + i128::from(self.secs)
+    }
+
+    /// The whole number of `unit_secs` units in the span (truncated toward zero), a day counting
+    /// as 24 hours; an error if the span has a month part, whose length in days is not fixed.
     pub fn total(&self, unit_secs: i64, unit: &str) -> Result<i64, DateError> {
         if self.months != 0 {
             return Err(DateError::Months(format!(
                 "the duration {self} contains calendar months, which have no fixed number of {unit}"
             )));
         }
-        Ok(self.secs / unit_secs)
+        i64::try_from(self.fixed_secs() / i128::from(unit_secs))
+            .map_err(|_| DateError::OutOfRange(format!("{self} in {unit}")))
     }
 
     /// The sum of two spans.
     pub fn checked_add(&self, o: Span) -> Option<Span> {
-        Some(Span { months: self.months.checked_add(o.months)?, secs: self.secs.checked_add(o.secs)? })
+        Some(Span {
+            months: self.months.checked_add(o.months)?,
+            days: self.days.checked_add(o.days)?,
+            secs: self.secs.checked_add(o.secs)?,
+        })
     }
 
     /// The negated span.
     pub fn checked_neg(&self) -> Option<Span> {
-        Some(Span { months: self.months.checked_neg()?, secs: self.secs.checked_neg()? })
+        Some(Span {
+            months: self.months.checked_neg()?,
+            days: self.days.checked_neg()?,
+            secs: self.secs.checked_neg()?,
+        })
     }
 
     /// The span multiplied by `n`.
     pub fn checked_mul(&self, n: i64) -> Option<Span> {
-        Some(Span { months: self.months.checked_mul(n)?, secs: self.secs.checked_mul(n)? })
+        Some(Span {
+            months: self.months.checked_mul(n)?,
+            days: self.days.checked_mul(n)?,
+            secs: self.secs.checked_mul(n)?,
+        })
     }
 
-    /// Orders two spans; an error when either has a month part (months vary in length) unless
-    /// both are whole months.
+    /// Orders two spans, a day counting as 24 hours; an error when either has a month part
+    /// (months vary in length) unless both are whole months.
     pub fn compare(&self, o: &Span) -> Result<std::cmp::Ordering, DateError> {
-        match (self.months, o.months, self.secs, o.secs) {
+        match (self.months, o.months, self.fixed_secs(), o.fixed_secs()) {
             (0, 0, a, b) => Ok(a.cmp(&b)),
             (a, b, 0, 0) => Ok(a.cmp(&b)),
             _ => Err(DateError::Months(format!(
@@ -402,15 +418,28 @@ impl Span {
     }
 }
 
+impl PartialEq for Span {
+    fn eq(&self, o: &Span) -> bool {
+        (self.months, self.fixed_secs()) == (o.months, o.fixed_secs())
+    }
+}
+
+impl Eq for Span {}
+
+impl std::hash::Hash for Span {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // What `eq` compares, so that equal spans hash alike.
+        (self.months, self.fixed_secs()).hash(state);
+    }
+}
+
 impl fmt::Display for Span {
-    /// ISO 8601 duration: `P1M`, `P30D`, `PT2H30M`, `-P1DT1S`, `PT0S`.
+    /// ISO 8601 duration: `P1M`, `P30D`, `PT2H30M`, `-P1DT1S`, `PT0S` (a day as 24 hours).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let neg = (self.months < 0 || self.secs < 0) && self.months <= 0 && self.secs <= 0;
-        let (months, secs) = if neg {
-            (self.months.unsigned_abs() as i128, self.secs.unsigned_abs() as i128)
-        } else {
-            (i128::from(self.months), i128::from(self.secs))
-        };
+        let fixed = self.fixed_secs();
+        let neg = (self.months < 0 || fixed < 0) && self.months <= 0 && fixed <= 0;
+        let (months, secs) =
+            if neg { (i128::from(self.months).abs(), fixed.abs()) } else { (i128::from(self.months), fixed) };
         if neg {
             f.write_str("-")?;
         }
@@ -453,7 +482,7 @@ impl fmt::Debug for Span {
 mod tests {
     use super::*;
 
-    const P: Zone = Zone::EUROPE_PARIS;
+    const P: &Zone = &Zone::EUROPE_PARIS;
 
     fn d(s: &str) -> Date {
         Date::parse(s, P).unwrap()
@@ -461,23 +490,23 @@ mod tests {
 
     #[test]
     fn months_clamp_at_the_month_end_and_respect_leap_years() {
-        assert_eq!(d("2027-01-31").add(Span::months(1)).unwrap(), d("2027-02-28"));
-        assert_eq!(d("2028-01-31").add(Span::months(1)).unwrap(), d("2028-02-29"));
-        assert_eq!(d("2100-01-31").add(Span::months(1)).unwrap(), d("2100-02-28"));
-        assert_eq!(d("2000-01-31").add(Span::months(1)).unwrap(), d("2000-02-29"));
-        assert_eq!(d("2027-03-31").sub(Span::months(1)).unwrap(), d("2027-02-28"));
-        assert_eq!(d("2027-12-15T10:00:00").add(Span::months(1)).unwrap(), d("2028-01-15T10:00:00"));
-        assert_eq!(d("2028-02-29").add(Span::years(1).unwrap()).unwrap(), d("2029-02-28"));
-        assert_eq!(d("2027-01-31").sub(Span::months(13)).unwrap(), d("2025-12-31"));
+        assert_eq!(d("2027-01-31").add(Span::months(1), P).unwrap(), d("2027-02-28"));
+        assert_eq!(d("2028-01-31").add(Span::months(1), P).unwrap(), d("2028-02-29"));
+        assert_eq!(d("2100-01-31").add(Span::months(1), P).unwrap(), d("2100-02-28"));
+        assert_eq!(d("2000-01-31").add(Span::months(1), P).unwrap(), d("2000-02-29"));
+        assert_eq!(d("2027-03-31").sub(Span::months(1), P).unwrap(), d("2027-02-28"));
+        assert_eq!(d("2027-12-15T10:00:00").add(Span::months(1), P).unwrap(), d("2028-01-15T10:00:00"));
+        assert_eq!(d("2028-02-29").add(Span::years(1).unwrap(), P).unwrap(), d("2029-02-28"));
+        assert_eq!(d("2027-01-31").sub(Span::months(13), P).unwrap(), d("2025-12-31"));
     }
 
     #[test]
     fn days_cross_month_and_year_ends() {
-        let day = Span::of(1, 86_400, "days").unwrap();
-        assert_eq!(d("2028-02-28").add(day).unwrap(), d("2028-02-29"));
-        assert_eq!(d("2027-02-28").add(day).unwrap(), d("2027-03-01"));
-        assert_eq!(d("2027-12-31T23:30:00").add(day).unwrap(), d("2028-01-01T23:30:00"));
-        assert_eq!(d("2027-01-01").sub(day).unwrap(), d("2026-12-31"));
+        let day = Span::days(1);
+        assert_eq!(d("2028-02-28").add(day, P).unwrap(), d("2028-02-29"));
+        assert_eq!(d("2027-02-28").add(day, P).unwrap(), d("2027-03-01"));
+        assert_eq!(d("2027-12-31T23:30:00").add(day, P).unwrap(), d("2028-01-01T23:30:00"));
+        assert_eq!(d("2027-01-01").sub(day, P).unwrap(), d("2026-12-31"));
     }
 
     #[test]
@@ -523,10 +552,28 @@ mod tests {
     }
 
     #[test]
+    fn days_are_calendar_days_and_hours_elapsed_time() {
+        // 31 March 2024, Paris: 02:00 becomes 03:00.
+        let noon = d("2024-03-30T12:00:00");
+        assert_eq!(noon.add(Span::days(1), P).unwrap(), d("2024-03-31T12:00:00"));
+        assert_eq!(noon.add(Span::seconds(86_400), P).unwrap(), d("2024-03-31T13:00:00"));
+        assert_eq!(d("2024-03-31T01:30:00").add(Span::seconds(3600), P).unwrap(), d("2024-03-31T03:30:00"));
+        assert_eq!(d("2024-03-31T03:30:00").sub(Span::seconds(3600), P).unwrap(), d("2024-03-31T01:30:00"));
+        // In UTC the two agree.
+        let utc = &Zone::UTC;
+        assert_eq!(noon.add(Span::seconds(86_400), utc).unwrap(), noon.add(Span::days(1), utc).unwrap());
+        // Measured and compared, a day is 24 hours.
+        assert_eq!(Span::days(1), Span::seconds(86_400));
+        assert_eq!(Span::days(2).checked_add(Span::seconds(-3600)).unwrap().to_string(), "P1DT23H");
+        assert_eq!(Span::days(1).total(3600, "hours").unwrap(), 24);
+        assert!(Span::of_days(i64::MAX, 7, "weeks").is_err());
+    }
+
+    #[test]
     fn range_is_enforced() {
-        assert!(d("9999-12-31").add(Span::seconds(86_400)).is_err());
-        assert!(d("0000-01-01").sub(Span::seconds(1)).is_err());
-        assert!(d("9999-12-01").add(Span::months(1)).is_err());
+        assert!(d("9999-12-31").add(Span::seconds(86_400), P).is_err());
+        assert!(d("0000-01-01").sub(Span::seconds(1), P).is_err());
+        assert!(d("9999-12-01").add(Span::months(1), P).is_err());
         assert!(Date::new(2027, 2, 29, 0, 0, 0).unwrap_err().to_string().contains("between 1 and 28"));
         let dt = crate::xmlrpc::DateTime::parse("20270131T10:00:00").unwrap();
         assert_eq!(Date::from_datetime(&dt, P).unwrap().to_datetime(), dt);

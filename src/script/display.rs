@@ -129,12 +129,12 @@ fn to_json_at(v: &Dynamic, depth: usize) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::zone::Zone;
+    use crate::calendar::Zone;
 
     #[test]
     fn nested_dates_and_durations_print_as_themselves() {
         let mut m = Map::new();
-        m.insert("date_end".into(), Dynamic::from(Date::parse("2027-01-31", Zone::Utc).unwrap()));
+        m.insert("date_end".into(), Dynamic::from(Date::parse("2027-01-31", &Zone::UTC).unwrap()));
         m.insert("name".into(), "Mon PaaS".into());
         m.insert(
             "left".into(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::confirm::{ConfirmHook, Decision, Mutation};
 use super::limits::CancelHandle;
 use super::plan::{CallLog, PlanEntry};
-use super::zone::Zone;
+use crate::calendar::Zone;
 use crate::gandi::Gandi;
 use crate::xmlrpc::{Client, ClientConfig};
 

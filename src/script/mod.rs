@@ -63,8 +63,8 @@ mod modules;
 pub mod plan;
 pub mod resolver;
 pub mod runtime;
-pub mod zone;
 
+pub use crate::calendar::{Zone, ZoneError};
 pub use confirm::{ConfirmHook, Decision, Mutation};
 pub use date::{Date, DateError, Span};
 pub use error::Error;
@@ -76,4 +76,3 @@ pub use runtime::{
     BuildError, BulkHook, CallHook, DebugHook, PrintHook, Runtime, RuntimeBuilder, WaitEvent, WaitHook,
     default_journal_dir,
 };
-pub use zone::{Zone, ZoneError};

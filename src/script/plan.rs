@@ -3,7 +3,7 @@
 use rhai::{Array, Dynamic, Map};
 
 use super::convert::to_dynamic;
-use super::zone::Zone;
+use crate::calendar::Zone;
 use crate::gandi::CallRecord;
 use crate::xmlrpc::Value;
 
@@ -23,7 +23,7 @@ pub struct PlanEntry {
 
 impl PlanEntry {
     /// The entry as the script sees it: `#{method, args, summary, dry_run: true[, errors]}`.
-    pub fn to_dynamic(&self, zone: Zone) -> Dynamic {
+    pub fn to_dynamic(&self, zone: &Zone) -> Dynamic {
         let mut m = Map::new();
         m.insert("method".into(), self.method.clone().into());
         let args: Array =

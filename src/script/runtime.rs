@@ -15,7 +15,7 @@ use super::limits::{self, CancelHandle, Limits, RunGuard, RunToken};
 use super::modules;
 use super::plan::{CallLog, PlanEntry};
 use super::resolver::{ModuleCache, Resolver};
-use super::zone::Zone;
+use crate::calendar::Zone;
 use crate::gandi::{ApiKey, CallRecord, Gandi, GandiError, PRODUCTION_URL, RetryPolicy, Throttle};
 use crate::xmlrpc::ClientConfig;
 
@@ -407,8 +407,8 @@ impl Runtime {
     }
 
     /// The zone dateTimes are read in.
-    pub fn zone(&self) -> Zone {
-        self.host.zone
+    pub fn zone(&self) -> &Zone {
+        &self.host.zone
     }
 
     /// The limits scripts run under.

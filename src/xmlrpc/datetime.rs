@@ -1,7 +1,14 @@
 //! The XML-RPC `dateTime.iso8601` type: a naive date and time with second precision.
+//!
+//! The calendar (month lengths, leap years, day counts) is jiff's: [`DateTime::to_civil`] and
+//! [`DateTime::from_civil`] convert to and from [`jiff::civil::DateTime`], and
+//! [`naive_seconds`] / [`from_naive_seconds`] count seconds on the clock from 1970. Only the wire
+//! forms are read and written here.
 
 use std::fmt;
 use std::str::FromStr;
+
+use jiff::civil;
 
 /// A naive date and time, second precision, as XML-RPC carries it (`19980717T14:08:55`).
 ///
@@ -38,6 +45,10 @@ pub struct DateTimeError {
 }
 
 impl DateTime {
+    /// 1970-01-01T00:00:00, without an offset.
+    pub const UNIX_EPOCH: DateTime =
+        DateTime { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0, offset_minutes: None };
+
     /// A naive date and time; fails if a field is out of range (the 30th of February, hour 24…).
     pub fn new(
         year: u16,
@@ -59,7 +70,10 @@ impl DateTime {
         if !(1..=12).contains(&self.month) {
             return Err("month out of range");
         }
-        if self.day == 0 || self.day > days_in_month(self.year, self.month) {
+        // jiff knows the month lengths; the year and month are in its range, checked above.
+        let month_days = civil::Date::new(self.year as i16, self.month as i8, 1)
+            .map_or(0, |first| first.days_in_month() as u8);
+        if self.day == 0 || self.day > month_days {
             return Err("day out of range for the month");
         }
         if self.hour > 23 {
@@ -150,37 +164,76 @@ impl DateTime {
         DateTime { offset_minutes: None, ..self }
     }
 
+    /// The civil (zone-less) date and time of the clock fields, as jiff models it. jiff has no leap
+    /// seconds, so `:60` becomes `:59` here ([`DateTime::naive_timestamp`] counts it as the next
+    /// second instead).
+    pub fn to_civil(&self) -> civil::DateTime {
+        // `validate` (run by every constructor) keeps the fields in jiff's ranges; a value built
+        // field by field out of range falls back to the epoch rather than panicking.
+        civil::DateTime::new(
+            self.year as i16,
+            self.month as i8,
+            self.day as i8,
+            self.hour as i8,
+            self.minute as i8,
+            self.second.min(59) as i8,
+            0,
+        )
+        .unwrap_or(EPOCH)
+    }
+
+    /// The dateTime of a civil date and time, without an offset; `None` outside years 0–9999. The
+    /// fraction of a second is dropped (truncated), as the wire has none.
+    pub fn from_civil(dt: civil::DateTime) -> Option<DateTime> {
+        if !(0..=9999).contains(&dt.year()) {
+            return None;
+        }
+        Some(DateTime {
+            year: dt.year() as u16,
+            month: dt.month() as u8,
+            day: dt.day() as u8,
+            hour: dt.hour() as u8,
+            minute: dt.minute() as u8,
+            second: dt.second() as u8,
+            offset_minutes: None,
+        })
+    }
+
     /// Days since 1970-01-01 of the date part (proleptic Gregorian).
     pub fn days_since_epoch(&self) -> i64 {
-        days_from_civil(i64::from(self.year), i64::from(self.month), i64::from(self.day))
+        // From the civil value, where a leap second stays in its own day.
+        naive_seconds(self.to_civil()).div_euclid(86_400)
     }
 
     /// Seconds since 1970-01-01T00:00:00 of the clock fields, ignoring any offset.
     pub fn naive_timestamp(&self) -> i64 {
-        self.days_since_epoch() * 86_400
-            + i64::from(self.hour) * 3600
-            + i64::from(self.minute) * 60
-            + i64::from(self.second)
+        naive_seconds(self.to_civil()) + i64::from(self.second == 60)
     }
 
     /// The naive date and time `secs` seconds after 1970-01-01T00:00:00; `None` outside years 0–9999.
     pub fn from_naive_timestamp(secs: i64) -> Option<DateTime> {
-        let days = secs.div_euclid(86_400);
-        let rem = secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        if !(0..=9999).contains(&y) {
-            return None;
-        }
-        Some(DateTime {
-            year: y as u16,
-            month: m as u8,
-            day: d as u8,
-            hour: (rem / 3600) as u8,
-            minute: (rem % 3600 / 60) as u8,
-            second: (rem % 60) as u8,
-            offset_minutes: None,
-        })
+        from_naive_seconds(secs).and_then(DateTime::from_civil)
     }
+}
+
+/// 1970-01-01T00:00:00, the origin of naive seconds.
+const EPOCH: civil::DateTime = civil::date(1970, 1, 1).at(0, 0, 0, 0);
+
+/// Seconds from 1970-01-01T00:00:00 to the civil date and time `dt`, counted on the clock (no
+/// zone, so every day has 86,400 seconds); the fraction of a second is dropped (floored).
+///
+/// This and [`from_naive_seconds`] are the crate's one conversion between civil dates and the
+/// seconds that the sandbox and the script dates count in.
+pub fn naive_seconds(dt: civil::DateTime) -> i64 {
+    let d = dt.duration_since(EPOCH);
+    // Floor, so that 1969-12-31T23:59:59.5 is second -1, not 0.
+    d.as_secs() - i64::from(d.subsec_nanos() < 0)
+}
+
+/// The civil date and time `secs` seconds after 1970-01-01T00:00:00 (the inverse of
+/// [`naive_seconds`]); `None` outside jiff's range (years −9999 to 9999).
+pub fn from_naive_seconds(secs: i64) -> Option<civil::DateTime> {
+    EPOCH.checked_add(jiff::SignedDuration::from_secs(secs)).ok()
 }
 
 struct Cursor<'a> {
@@ -206,49 +259,6 @@ impl Cursor<'_> {
         self.i += n;
         Some(part.iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0')))
     }
-}
-
-/// Whether `year` is a Gregorian leap year.
-pub fn is_leap_year(year: u16) -> bool {
-    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
-}
-
-/// The number of days in `month` (1–12) of `year`.
-pub fn days_in_month(year: u16, month: u8) -> u8 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
-/// Days since 1970-01-01 of the civil date `y-m-d` (proleptic Gregorian; Howard Hinnant's
-/// algorithm). Months are 1–12; any year works.
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date `(year, month, day)` of a day number since 1970-01-01 (the inverse of
-/// [`days_from_civil`]).
-pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 impl fmt::Display for DateTime {
@@ -326,5 +336,10 @@ mod tests {
             assert_eq!(DateTime::from_naive_timestamp(d.naive_timestamp()).unwrap(), d, "{s}");
         }
         assert_eq!(DateTime::parse("19700102T00:00:01").unwrap().naive_timestamp(), 86_401);
+        // A leap second is the next second, but stays in its own day.
+        let leap = DateTime::parse("19721231T23:59:60").unwrap();
+        assert_eq!(leap.naive_timestamp(), DateTime::parse("19730101T00:00:00").unwrap().naive_timestamp());
+        assert_eq!(leap.days_since_epoch(), DateTime::parse("19721231T00:00:00").unwrap().days_since_epoch());
+        assert_eq!(naive_seconds("1969-12-31T23:59:59.5".parse().unwrap()), -1, "floored");
     }
 }

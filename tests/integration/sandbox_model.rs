@@ -256,24 +256,18 @@ fn paris(utc: i64) -> i64 {
     utc + 3600
 }
 
-// Calendar arithmetic comes from the library (unit-tested in src/xmlrpc/datetime.rs).
-use gandish::xmlrpc::datetime::{civil_from_days, days_from_civil};
+// Calendar arithmetic comes from the library (unit-tested in src/calendar.rs): the model predicts
+// the sandbox's records, not the calendar.
+use gandish::xmlrpc::datetime::{from_naive_seconds, naive_seconds};
 
 /// `stamp` plus `months` calendar months, the day clamped to the target month's last day.
 fn add_months(stamp: i64, months: u32) -> i64 {
-    let (days, secs) = (stamp.div_euclid(86_400), stamp.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    let total = m - 1 + i64::from(months);
-    let (y, m) = (y + total / 12, total % 12 + 1);
-    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    let last = days_from_civil(ny, nm, 1) - days_from_civil(y, m, 1);
-    days_from_civil(y, m, d.min(last)) * 86_400 + secs
+    let d = from_naive_seconds(stamp).expect("a stamp of the scenario's years");
+    naive_seconds(gandish::calendar::add_months(d, i64::from(months)).expect("a year before 9999"))
 }
 
 fn show(stamp: i64) -> String {
-    let (y, m, d) = civil_from_days(stamp.div_euclid(86_400));
-    let s = stamp.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    from_naive_seconds(stamp).map_or_else(|| format!("{stamp} s"), |d| d.to_string())
 }
 
 #[derive(Clone, Debug)]
@@ -1124,7 +1118,7 @@ proptest! {
 
 #[test]
 fn the_model_adds_calendar_months_with_the_day_clamped() {
-    let at = |y, m, d| days_from_civil(y, m, d) * 86_400 + 13 * 3600;
+    let at = |y, m, d| naive_seconds(jiff::civil::date(y, m, d).at(13, 0, 0, 0));
     assert_eq!(show(add_months(at(2024, 1, 31), 1)), "2024-02-29T13:00:00");
     assert_eq!(show(add_months(add_months(at(2024, 1, 31), 1), 1)), "2024-03-29T13:00:00");
     assert_eq!(show(add_months(at(2024, 1, 31), 2)), "2024-03-31T13:00:00");

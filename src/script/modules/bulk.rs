@@ -151,7 +151,7 @@ fn recent(h: &Host, ctx: &NativeCallContext, hours: i64) -> Res<Map> {
         Ok(d) => d.as_secs() as i64,
         Err(_) => 0,
     };
-    let local = crate::script::zone::Zone::EUROPE_PARIS.to_local(server - hours * 3600);
+    let local = crate::calendar::Zone::EUROPE_PARIS.to_local(server - hours * 3600);
     let since = crate::xmlrpc::DateTime::from_naive_timestamp(local)
         .ok_or_else(|| arg_error(f, "the server's clock is out of range", pos(ctx)))?;
     let found =
@@ -159,7 +159,7 @@ fn recent(h: &Host, ctx: &NativeCallContext, hours: i64) -> Res<Map> {
     let mut out = Map::new();
     for (id, op) in found {
         let date = match op.date_created {
-            Some(d) => to_dynamic(Value::DateTime(d), h.zone).unwrap_or(Dynamic::UNIT),
+            Some(d) => to_dynamic(Value::DateTime(d), &h.zone).unwrap_or(Dynamic::UNIT),
             None => Dynamic::UNIT,
         };
         out.insert(id.to_string().into(), date);
@@ -190,7 +190,7 @@ fn task_map(ctx: &NativeCallContext, function: &str, p: Map, action: &str, param
     }
     t.insert("action".into(), action.into());
     let params = Value::Struct(params);
-    let zone = crate::script::zone::Zone::Utc;
+    let zone = &crate::calendar::Zone::UTC;
     t.insert(
         "params".into(),
         to_dynamic(params, zone).map_err(|e| arg_error(function, e.to_string(), pos(ctx)))?,
@@ -477,7 +477,7 @@ fn result_map(h: &Host, r: ItemResult) -> Dynamic {
     m.insert("reconciled".into(), i64::from(r.reconciled).into());
     m.insert("ops".into(), Dynamic::from_array(r.ops.into_iter().map(Dynamic::from).collect()));
     m.insert("error".into(), r.error.map_or(Dynamic::UNIT, Dynamic::from));
-    let after = r.after.map(|s| to_dynamic(Value::Struct(s), h.zone).unwrap_or(Dynamic::UNIT));
+    let after = r.after.map(|s| to_dynamic(Value::Struct(s), &h.zone).unwrap_or(Dynamic::UNIT));
     m.insert("after".into(), after.unwrap_or(Dynamic::UNIT));
     Dynamic::from_map(m)
 }

@@ -68,7 +68,7 @@ fn plan_raw(h: &Host, method: &str, args: Vec<Value>, what: &str) -> Dynamic {
         summary: format!("{what} {method}"),
         errors: None,
     };
-    let d = entry.to_dynamic(h.zone);
+    let d = entry.to_dynamic(&h.zone);
     lock(&h.plan).push(entry);
     d
 }

@@ -120,7 +120,7 @@ fn value_arg(ctx: &NativeCallContext, function: &str, name: &str, v: &Dynamic) -
 
 /// An API answer as a script value.
 fn ret(host: &Host, ctx: &NativeCallContext, function: &str, v: Value) -> Res<Dynamic> {
-    to_dynamic(v, host.zone)
+    to_dynamic(v, &host.zone)
         .map_err(|e| arg_error(function, format!("cannot read the answer: {e}"), pos(ctx)))
 }
 
@@ -220,7 +220,7 @@ fn mutate(
         redact_passwords(a);
     }
     let entry = PlanEntry { method: method.to_string(), args: shown, summary, errors };
-    let d = entry.to_dynamic(host.zone);
+    let d = entry.to_dynamic(&host.zone);
     lock(&host.plan).push(entry);
     Ok(d)
 }

@@ -81,7 +81,7 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         &["text: &str", "date"],
         "Parses `2027-01-31`, `2027-01-31T10:00:00` or the API's `20270131T10:00:00` (a trailing `Z`/`+02:00` converts into the runtime's zone).",
         move |ctx: NativeCallContext, text: &str| -> Res<Date> {
-            Date::parse(text, h.zone).map_err(|e| date_err(&ctx, "date", e))
+            Date::parse(text, &h.zone).map_err(|e| date_err(&ctx, "date", e))
         },
     );
     global!(
@@ -105,17 +105,26 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         },
     );
 
-    for (name, unit) in
-        [("seconds", 1), ("minutes", 60), ("hours", 3600), ("days", 86_400), ("weeks", 7 * 86_400)]
-    {
+    // Hours and smaller are elapsed time; days and weeks are calendar days (see `Date::add`).
+    type Unit = fn(i64, &str) -> Result<Span, DateError>;
+    let units: [(&str, &str, Unit); 5] = [
+        ("seconds", "seconds of elapsed time", |n, u| Span::of(n, 1, u)),
+        ("minutes", "minutes of elapsed time", |n, u| Span::of(n, 60, u)),
+        ("hours", "hours of elapsed time", |n, u| Span::of(n, 3600, u)),
+        ("days", "calendar days (the time of day is kept across summer-time changes)", |n, u| {
+            Span::of_days(n, 1, u)
+        }),
+        ("weeks", "calendar weeks of 7 days", |n, u| Span::of_days(n, 7, u)),
+    ];
+    for (name, what, unit) in units {
         global!(
             engine,
             name,
             false,
             &["n: i64", "duration"],
-            &format!("A duration of n {name}."),
+            &format!("A duration of n {what}."),
             move |ctx: NativeCallContext, n: i64| -> Res<Span> {
-                Span::of(n, unit, name).map_err(|e| date_err(&ctx, name, e))
+                unit(n, name).map_err(|e| date_err(&ctx, name, e))
             }
         );
     }
@@ -138,28 +147,23 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         }
     );
 
-    // Date arithmetic.
-    op!(engine, "+", ["date: date", "shift: duration", "date"], |ctx: NativeCallContext,
-                                                                 d: Date,
-                                                                 s: Span|
-     -> Res<Date> {
-        d.add(s).map_err(|e| date_err(&ctx, "+", e))
-    });
-    op!(engine, "+", ["shift: duration", "date: date", "date"], |ctx: NativeCallContext,
-                                                                 s: Span,
-                                                                 d: Date|
-     -> Res<Date> {
-        d.add(s).map_err(|e| date_err(&ctx, "+", e))
-    });
-    op!(engine, "-", ["date: date", "shift: duration", "date"], |ctx: NativeCallContext,
-                                                                 d: Date,
-                                                                 s: Span|
-     -> Res<Date> {
-        d.sub(s).map_err(|e| date_err(&ctx, "-", e))
-    });
+    // Date arithmetic, in the runtime's zone (hours are elapsed time there).
+    let shift = |h: Arc<Host>, op: &'static str| {
+        move |ctx: NativeCallContext, d: Date, s: Span| -> Res<Date> {
+            let moved = if op == "+" { d.add(s, &h.zone) } else { d.sub(s, &h.zone) };
+            moved.map_err(|e| date_err(&ctx, op, e))
+        }
+    };
+    op!(engine, "+", ["date: date", "shift: duration", "date"], shift(host.clone(), "+"));
+    op!(engine, "-", ["date: date", "shift: duration", "date"], shift(host.clone(), "-"));
+    let plus = shift(host.clone(), "+");
+    op!(engine, "+", ["shift: duration", "date: date", "date"], move |ctx: NativeCallContext,
+                                                                      s: Span,
+                                                                      d: Date|
+          -> Res<Date> { plus(ctx, d, s) });
     let h = host.clone();
     engine.register_fn("-", move |a: Date, b: Date| -> Span {
-        Span::seconds(a.to_unix(h.zone) - b.to_unix(h.zone))
+        Span::seconds(a.to_unix(&h.zone) - b.to_unix(&h.zone))
     });
     engine.register_fn("==", |a: Date, b: Date| a == b);
     engine.register_fn("!=", |a: Date, b: Date| a != b);
@@ -241,7 +245,7 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         &["date: date", "format: &str", "String"],
         "Formats with %Y %y %m %d %e %H %M %S %j %a %A %b %B %F %T %s %%, e.g. `d.format(\"%d/%m/%Y\")`.",
         move |ctx: NativeCallContext, d: &mut Date, f: &str| -> Res<String> {
-            d.format(f, h.zone).map_err(|e| date_err(&ctx, "format", e))
+            d.format(f, &h.zone).map_err(|e| date_err(&ctx, "format", e))
         },
     );
     let h = host.clone();
@@ -268,7 +272,7 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         false,
         &["date: date", "i64"],
         "Seconds since the Unix epoch (UTC), reading the date in the runtime's zone.",
-        move |d: &mut Date| d.to_unix(h.zone)
+        move |d: &mut Date| d.to_unix(&h.zone)
     );
     global!(
         engine,
