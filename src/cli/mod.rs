@@ -5,7 +5,7 @@
 //! - [`config`]: the TOML configuration file;
 //! - [`settings`]: the resolved settings (flag > environment > file) and the script runtime
 //!   they describe ([`settings::runtime`]);
-//! - [`render`]: results (tables, tagged JSON), dry-run plans and script errors with a caret;
+//! - [`render`]: results (tables, JSON), dry-run plans and script errors with a caret;
 //! - [`progress`]: the progress spinner while waiting on operations;
 //! - [`run`]: `gandish run` (with `--lock` and `--report`) and `gandish eval`;
 //! - [`watch`]: `gandish watch`;
@@ -88,7 +88,7 @@ where
             {
                 args.api_key = k;
             }
-            return sandbox::run(args);
+            return sandbox::run(args, cli.global.json);
         }
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
@@ -96,7 +96,11 @@ where
             clap_complete::generate(shell, &mut cmd, "gandish", &mut out);
             return emit(&Redactor::new(), Ok(String::from_utf8_lossy(&out).into_owned()));
         }
-        Some(Command::Stdlib(args)) => return emit(&Redactor::new(), stdlib::listing(args.name.as_deref())),
+        Some(Command::Stdlib(args)) => {
+            let name = args.name.as_deref();
+            let listing = if cli.global.json { stdlib::listing_json(name) } else { stdlib::listing(name) };
+            return emit(&Redactor::new(), listing);
+        }
         Some(c) => c,
         None if io::stdin().is_terminal() => Command::Repl,
         None => {

@@ -15,7 +15,7 @@ use rhai::{AST, Dynamic, Engine, Map, Scope};
 use super::confirm::Confirmer;
 use super::exit::{CliError, Exit, script_exit};
 use super::interrupt;
-use super::render::{ScriptSource, render_error, render_plan, render_value, to_json};
+use super::render::{Render, ScriptSource, render_error, render_plan, render_value, to_result_text};
 use super::settings::{Settings, runtime};
 use crate::Runtime;
 use crate::script::Error;
@@ -315,7 +315,7 @@ pub fn print_stdout(settings: &Settings, text: &str) -> Result<(), CliError> {
 /// Prints the value and the plan of a finished run.
 fn print_outcome(settings: &Settings, rt: &Runtime, value: Option<&Dynamic>) -> Result<(), CliError> {
     if let Some(v) = value {
-        print_stdout(settings, &render_value(v, settings.json))?;
+        print_stdout(settings, &render_value(v, &Render::stdout(settings.json, rt.zone())))?;
     }
     let plan = render_plan(&rt.take_plan());
     if settings.json || value.is_none() {
@@ -399,7 +399,8 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
     };
     let Some(path) = &args.report else { return outcome };
     let base = scope.get_value::<Dynamic>("REPORT").or_else(|| result.as_ref().ok().cloned());
-    let text = settings.redactor().apply(&to_json(&report(base, &outcome, settings))).into_owned();
+    let text =
+        settings.redactor().apply(&to_result_text(&report(base, &outcome, settings), rt.zone())).into_owned();
     match (write_atomic(path, &text), outcome) {
         (Ok(()), outcome) => outcome,
         (Err(e), outcome) => {

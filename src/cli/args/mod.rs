@@ -100,7 +100,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub yes: bool,
 
-    /// Print results as tagged JSON [file: json].
+    /// Print results as JSON: one document on stdout, dates in RFC 3339; a script's print()
+    /// goes to stderr [file: json].
     #[arg(long, global = true)]
     pub json: bool,
 
