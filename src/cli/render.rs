@@ -279,24 +279,28 @@ fn min_width(natural: usize, header: &str) -> usize {
     natural.min(header.chars().count().clamp(5, 10))
 }
 
-/// Fits the column widths into `width`: the widest columns are narrowed first, down to
-/// [`min_width`]; if that is not enough, columns are dropped from the right. Returns how many
-/// columns are kept.
-fn fit(widths: &mut [usize], headers: &[String], width: usize) -> usize {
+/// Fits the column widths into `width` and returns how many columns are kept. The table keeps
+/// the longest run of columns (in order, so the leading ones win) that fits when each is
+/// narrowed by at most a third of its width, and narrows the widest of them first: a
+/// readable `name` beats an extra column cut to a stub. If not even `id` and `name` fit that way,
+/// the columns are narrowed down to [`min_width`], and then dropped from the right. A `whole`
+/// column (dates, numbers: a cut one misleads) is never narrowed.
+fn fit(widths: &mut [usize], headers: &[String], whole: &[bool], width: usize) -> usize {
     let total = |w: &[usize]| w.iter().sum::<usize>() + GAP * w.len().saturating_sub(1);
-    let mins: Vec<usize> = widths.iter().zip(headers).map(|(w, h)| min_width(*w, h)).collect();
-    let natural = widths.to_vec();
-    narrow(widths, &mins, width);
-    let mut kept = widths.len();
-    // At least one column stays, however narrow the terminal.
-    while kept > 1 && total(&mins[..kept]) > width {
-        kept -= 1;
-    }
-    if kept < widths.len() {
-        // Dropping columns freed room: the kept ones start again from their full widths.
-        widths[..kept].copy_from_slice(&natural[..kept]);
-        narrow(&mut widths[..kept], &mins[..kept], width);
-    }
+    let hard: Vec<usize> = (0..widths.len())
+        .map(|i| if whole[i] { widths[i] } else { min_width(widths[i], &headers[i]) })
+        .collect();
+    let soft: Vec<usize> =
+        widths.iter().zip(&hard).map(|(w, m)| (*m).max((w * 2).div_ceil(3)).min(*w)).collect();
+    let fits_softly = (1..=widths.len()).rev().find(|k| total(&soft[..*k]) <= width).unwrap_or(0);
+    let (mins, kept) = if fits_softly >= widths.len().min(2) {
+        (soft, fits_softly)
+    } else {
+        // At least one column stays, however narrow the terminal.
+        let kept = (1..=widths.len()).rev().find(|k| total(&hard[..*k]) <= width).unwrap_or(1);
+        (hard, kept)
+    };
+    narrow(&mut widths[..kept], &mins[..kept], width);
     if kept == 1 {
         widths[0] = widths[0].min(width.max(1));
     }
@@ -349,8 +353,18 @@ fn table_of(rows: &Array, columns: Option<Vec<String>>, width: Option<usize>) ->
         cells.iter().map(|r| r[i].chars().count()).chain([columns[i].chars().count()]).max().unwrap_or(0)
     };
     let mut widths: Vec<usize> = (0..columns.len()).map(natural).collect();
+    // Columns of dates and numbers only: cutting `2011-10-14T14:36:30` or `1024` misleads.
+    let whole: Vec<bool> = columns
+        .iter()
+        .map(|c| {
+            maps.iter()
+                .filter_map(|m| m.get(c.as_str()))
+                .filter(|v| !v.is_unit())
+                .all(|v| v.is::<Date>() || v.is_int() || v.is_float() || v.is_bool())
+        })
+        .collect();
     let kept = match width {
-        Some(w) => fit(&mut widths, &columns, w),
+        Some(w) => fit(&mut widths, &columns, &whole, w),
         None => columns.len(),
     };
     let mut out = String::new();
@@ -374,7 +388,7 @@ fn table_of(rows: &Array, columns: Option<Vec<String>>, width: Option<usize>) ->
     if kept < columns.len() {
         let left = &columns[kept..];
         let note = format!(
-            "({} more column{}: {}; --json shows every column)",
+            "({} more column{}, shown by --json: {})",
             left.len(),
             if left.len() == 1 { "" } else { "s" },
             left.join(", ")
@@ -665,13 +679,13 @@ mod tests {
     #[test]
     fn tables_fit_the_width_narrowing_the_widest_then_dropping_columns() {
         let long = "x".repeat(50);
-        let v = rt().eval(&format!(r#"[#{{id: 1, name: "{long}", type: "phpmysql"}}]"#)).unwrap();
+        let v = rt().eval(&format!(r#"[#{{id: 1, name: "{long}", size: "m", type: "phpmysql"}}]"#)).unwrap();
+        let out = render_value(&v, &text_at(60));
+        assert!(out.lines().all(|l| l.chars().count() <= 60), "{out}");
+        assert!(out.contains("xxx…  phpmysql  m\n"), "the long name is cut, not the others: {out}");
         let out = render_value(&v, &text_at(40));
         assert!(out.lines().all(|l| l.chars().count() <= 40), "{out}");
-        assert!(
-            out.contains("xxx…") && out.contains("phpmysql"),
-            "the long name is cut, not the type: {out}"
-        );
+        assert!(out.contains("xxx…") && out.contains("\n(2 more columns, shown by --json: "), "{out}");
         // Too many columns for the width even when narrowed: the right-most go, and are named.
         let v = rt()
             .eval(r#"[#{id: 1, name: "n", a_long_header: 1, b_long_header: 2, c_long_header: 3}]"#)
