@@ -272,7 +272,13 @@ fn execute(rt: &Runtime, script: &Script, scope: &mut Scope) -> (ScriptSource, R
 }
 
 /// The full text for stderr of a failed run: the rendered error and, where useful, a note.
-pub fn error_text(e: &Error, src: &ScriptSource, settings: &Settings, interrupted: bool) -> String {
+pub fn error_text(
+    e: &Error,
+    src: &ScriptSource,
+    settings: &Settings,
+    rt: &Runtime,
+    interrupted: bool,
+) -> String {
     if interrupted && matches!(e, Error::Cancelled { .. }) {
         return "interrupted\n".into();
     }
@@ -282,6 +288,7 @@ pub fn error_text(e: &Error, src: &ScriptSource, settings: &Settings, interrupte
         return format!("error: {message}\n");
     }
     let mut text = render_error(e, src, settings.color);
+    text.push_str(&super::suggest::script_help(e, rt));
     if matches!(e, Error::Fault { .. }) && settings.api_key().is_none() {
         text.push_str(
             "note: no API key is configured: give --api-key, set GANDI_API_KEY, or set api_key in the config file\n",
@@ -392,7 +399,7 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
             }
             Err(e) => {
                 print_outcome(settings, &rt, None)?;
-                let text = error_text(e, &src, settings, false);
+                let text = error_text(e, &src, settings, &rt, false);
                 Err(CliError::rendered(script_exit(e), text.trim_end()))
             }
         }
@@ -509,7 +516,7 @@ pub fn eval(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
         Ok(v) => print_outcome(settings, &rt, Some(&v)),
         Err(e) => {
             print_outcome(settings, &rt, None)?;
-            let text = error_text(&e, &src, settings, interrupted.load(Ordering::SeqCst));
+            let text = error_text(&e, &src, settings, &rt, interrupted.load(Ordering::SeqCst));
             Err(CliError::rendered(script_exit(&e), text.trim_end()))
         }
     }
@@ -534,7 +541,7 @@ pub(crate) fn run_once(
             let text = if matches!(e, Error::Cancelled { .. }) {
                 "cancelled: files changed\n".to_string()
             } else {
-                error_text(&e, &src, settings, false)
+                error_text(&e, &src, settings, rt, false)
             };
             Err((script_exit(&e), text))
         }
