@@ -81,3 +81,22 @@ fn no_hint_when_nothing_is_close() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!err.contains("help:") && !err.contains("did you mean"), "{err}");
 }
+
+#[test]
+fn the_repl_gives_the_same_hints() {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gandish"))
+        .args(["--no-config", "--sandbox", "repl"])
+        .env("NO_COLOR", "1")
+        .env("GANDISH_HISTORY", std::env::temp_dir().join(format!("gandish-suggest-{}", std::process::id())))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"paas::lsit()\nnow() + 1\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert!(err.contains("help: did you mean `paas::list`?\n"), "{err}");
+    assert!(err.contains("help: a number is not a duration: write `date + days(30)`"), "{err}");
+}

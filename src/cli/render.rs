@@ -399,11 +399,14 @@ fn table_of(rows: &Array, columns: Option<Vec<String>>, width: Option<usize>) ->
     Some(out)
 }
 
-/// A map as `key: value` lines, keys aligned, values [`readable`].
+/// A map as `key: value` lines, keys aligned, values [`readable`]; keys in the order of a
+/// table's columns ([`order_columns`]: `id` and `name` first).
 fn members(m: &Map) -> String {
     let w = m.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+    let mut keys: Vec<String> = m.keys().map(|k| k.to_string()).collect();
+    order_columns(&mut keys);
     let mut out = String::new();
-    for (k, v) in m.iter() {
+    for (k, v) in keys.iter().filter_map(|k| m.get(k.as_str()).map(|v| (k, v))) {
         let _ =
             writeln!(out, "{}", format!("{:<w$}  {}", format!("{k}:"), readable(v), w = w + 1).trim_end());
     }
@@ -648,8 +651,8 @@ mod tests {
     fn arrays_of_maps_are_tables() {
         let v = rt().eval(r#"[#{id: 1, name: "a"}, #{id: 22, name: "bb", extra: true}]"#).unwrap();
         assert_eq!(render_value(&v, &TEXT), "id  name  extra\n--  ----  -----\n1   a\n22  bb    true\n");
-        let v = rt().eval(r#"#{id: 1, long_name: "x"}"#).unwrap();
-        assert_eq!(render_value(&v, &TEXT), "id:         1\nlong_name:  x\n");
+        let v = rt().eval(r#"#{a: 2, id: 1, long_name: "x", name: "n"}"#).unwrap();
+        assert_eq!(render_value(&v, &TEXT), "id:         1\nname:       n\na:          2\nlong_name:  x\n");
         assert_eq!(render_value(&rt().eval("()").unwrap(), &TEXT), "");
         assert_eq!(render_value(&rt().eval("\"hi\"").unwrap(), &TEXT), "hi\n");
     }
