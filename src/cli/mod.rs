@@ -5,7 +5,7 @@
 //! - [`config`]: the TOML configuration file;
 //! - [`settings`]: the resolved settings (flag > environment > file) and the script runtime
 //!   they describe ([`settings::runtime`]);
-//! - [`render`]: results (tables, tagged JSON), dry-run plans and script errors with a caret;
+//! - [`render`]: results (tables, JSON), dry-run plans and script errors with a caret;
 //! - [`progress`]: the progress spinner while waiting on operations;
 //! - [`run`]: `gandish run` (with `--lock` and `--report`) and `gandish eval`;
 //! - [`watch`]: `gandish watch`;
@@ -14,7 +14,8 @@
 //! - [`exit`]: exit statuses and the error that carries one;
 //! - [`redact`]: keeps the API key out of everything printed;
 //! - [`confirm`]: the confirmation rule of `eval`, `run` and the REPL;
-//! - [`sandbox`]: `gandish sandbox` and the global `--sandbox` flag.
+//! - [`sandbox`]: `gandish sandbox` and the global `--sandbox` flag;
+//! - [`suggest`]: "did you mean" and `help:` lines under errors.
 
 pub mod args;
 pub mod call;
@@ -30,6 +31,7 @@ pub mod run;
 pub mod sandbox;
 pub mod settings;
 pub mod stdlib;
+pub mod suggest;
 pub mod watch;
 
 use std::ffi::OsString;
@@ -61,7 +63,12 @@ where
         Err(e) => {
             // clap echoes offending values; keep any key given on the command line or in the
             // environment out of its message.
-            let text = e.render().to_string();
+            let mut text = e.render().to_string();
+            if let Some(tip) = subcommand_tip(&e) {
+                // After clap's first line, where its own tips go.
+                let at = text.find("\n\n").map_or(text.len(), |i| i + 2);
+                text.insert_str(at, &format!("{tip}\n"));
+            }
             let text = secrets_in_argv(&argv).apply(&text).into_owned();
             let code = e.exit_code();
             let _ =
@@ -88,7 +95,7 @@ where
             {
                 args.api_key = k;
             }
-            return sandbox::run(args);
+            return sandbox::run(args, cli.global.json);
         }
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
@@ -96,7 +103,11 @@ where
             clap_complete::generate(shell, &mut cmd, "gandish", &mut out);
             return emit(&Redactor::new(), Ok(String::from_utf8_lossy(&out).into_owned()));
         }
-        Some(Command::Stdlib(args)) => return emit(&Redactor::new(), stdlib::listing(args.name.as_deref())),
+        Some(Command::Stdlib(args)) => {
+            let name = args.name.as_deref();
+            let listing = if cli.global.json { stdlib::listing_json(name) } else { stdlib::listing(name) };
+            return emit(&Redactor::new(), listing);
+        }
         Some(c) => c,
         None if io::stdin().is_terminal() => Command::Repl,
         None => {
@@ -132,6 +143,18 @@ where
             unreachable!("handled above")
         }
     }
+}
+
+/// Our tip for an unknown subcommand that clap has none for (see [`suggest::subcommand_tip`]).
+fn subcommand_tip(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::InvalidSubcommand || e.get(ContextKind::SuggestedSubcommand).is_some() {
+        return None;
+    }
+    let Some(ContextValue::String(word)) = e.get(ContextKind::InvalidSubcommand) else { return None };
+    let cmd = Cli::command();
+    let names: Vec<&str> = cmd.get_subcommands().map(|s| s.get_name()).filter(|n| *n != "help").collect();
+    suggest::subcommand_tip(word, &names)
 }
 
 /// `gandish repl` and a bare `gandish` on a terminal: the runtime the settings describe, and

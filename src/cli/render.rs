@@ -1,19 +1,23 @@
 //! How results, plans and script errors are shown.
 //!
-//! - [`render_value`]: the value of a script, readably (an array of maps is a table, a map is
-//!   one `key: value` line per member, a string is bare), or with `--json` as the tagged JSON of
-//!   [`xmlrpc::json`](crate::xmlrpc::json) (`{"$datetime": …}`, `{"$base64": …}`; durations and
-//!   other script-only values as strings).
+//! - [`render_value`]: the value of a script, readably (an array of maps is a table fitted to
+//!   the terminal, a map is one `key: value` line per member, a string is bare), or with
+//!   `--json` as plain JSON ([`to_result_json`]: dates in RFC 3339 with the zone's offset,
+//!   durations as ISO 8601 strings).
+//! - [`to_tagged_value`]: the tagged JSON of [`xmlrpc::json`](crate::xmlrpc::json)
+//!   (`{"$datetime": …}`, `{"$base64": …}`), which `gandish call` reads and prints so that its
+//!   output can be sent back as arguments.
 //! - [`render_plan`]: the calls a dry run would have made.
 //! - [`render_error`]: a script error like rustc does: `error: message`, then
 //!   `--> file:line:col`, the source line and a caret under the column; coloured on request.
 
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 
 use rhai::{Array, Blob, Dynamic, EvalAltResult, ImmutableString, Map, Position};
 
 use crate::script::display::to_display;
-use crate::script::{Date, Error, PlanEntry, Span};
+use crate::script::{Date, Error, PlanEntry, Span, Zone};
 use crate::xmlrpc::{Struct, Value, json};
 
 /// Deepest nesting converted for JSON output; deeper values print as `"…"`.
@@ -72,26 +76,90 @@ fn to_tagged_at(v: &Dynamic, depth: usize) -> Value {
     Value::String(to_display(v))
 }
 
-/// The value as pretty tagged JSON, with a trailing newline.
-pub fn to_json(v: &Dynamic) -> String {
-    let mut s = json::to_string_pretty(&to_tagged_value(v)).unwrap_or_else(|e| format!("\"{e}\""));
+/// A date in RFC 3339 with the offset `zone` has at that moment (`2027-01-31T00:00:00+01:00`;
+/// `Z` when the offset is zero), the form JSON results and reports give, which `jq`, JavaScript
+/// and most libraries read as an instant.
+pub fn rfc3339(d: &Date, zone: Zone) -> String {
+    let offset = zone.offset_at_utc(d.to_unix(zone));
+    let mut out = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        d.year(),
+        d.month(),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    );
+    if offset == 0 {
+        out.push('Z');
+    } else {
+        let sign = if offset < 0 { '-' } else { '+' };
+        let a = offset.unsigned_abs();
+        let _ = write!(out, "{sign}{:02}:{:02}", a / 60, a % 60);
+    }
+    out
+}
+
+/// The script value as plain JSON, for `--json` results and `--report` files: maps become
+/// objects, arrays arrays, `()` null; dates RFC 3339 strings in `zone` ([`rfc3339`]), durations
+/// ISO 8601 strings (`P30D`), blobs base64 strings; a float JSON cannot carry (NaN, infinities)
+/// null; what else JSON has no form for (function pointers, host types) its display string.
+/// Nothing is tagged: this is for reading, where `gandish call`'s tagged form is for sending
+/// back.
+pub fn to_result_json(v: &Dynamic, zone: Zone) -> serde_json::Value {
+    crate::script::display::to_json_with(v, &|d| rfc3339(d, zone))
+}
+
+/// [`to_result_json`] as pretty text with a trailing newline.
+pub fn to_result_text(v: &Dynamic, zone: Zone) -> String {
+    let mut s = serde_json::to_string_pretty(&to_result_json(v, zone)).unwrap_or_else(|e| format!("\"{e}\""));
     s.push('\n');
     s
 }
 
-/// How a script's value is printed: tagged JSON if `json`, else readably (see the module
+/// How [`render_value`] shows a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Render {
+    /// Plain JSON ([`to_result_json`]) instead of text.
+    pub json: bool,
+    /// The zone dates are read in: JSON dates carry its offset.
+    pub zone: Zone,
+    /// The width, in columns, that tables are fitted to; `None` fits nothing (as when stdout is
+    /// not a terminal: a file or a pipe gets every column in full).
+    pub width: Option<usize>,
+}
+
+impl Render {
+    /// For output on this process's stdout: fitted to [`stdout_width`].
+    pub fn stdout(json: bool, zone: Zone) -> Render {
+        Render { json, zone, width: if json { None } else { stdout_width() } }
+    }
+}
+
+/// The width tables on stdout are fitted to: none when stdout is not a terminal; else
+/// `COLUMNS` when it holds a positive number (as `ls` and `git` honour it), else the
+/// terminal's own width.
+pub fn stdout_width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok());
+    columns.filter(|n| *n > 0).or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+}
+
+/// How a script's value is printed: plain JSON if `how.json`, else readably (see the module
 /// docs). `()` prints nothing in text mode, `null` in JSON. The text ends with a newline unless
 /// it is empty.
-pub fn render_value(v: &Dynamic, json: bool) -> String {
-    if json {
-        return to_json(v);
+pub fn render_value(v: &Dynamic, how: &Render) -> String {
+    if how.json {
+        return to_result_text(v, how.zone);
     }
     if v.is_unit() {
         return String::new();
     }
-    let mut out = if let Some(table) = v.read_lock::<Array>().and_then(|a| table(&a)) {
+    let mut out = if let Some(table) = v.read_lock::<Array>().and_then(|a| table_of(&a, None, how.width)) {
         table
-    } else if let Some(report) = v.read_lock::<Map>().and_then(|m| report(&m)) {
+    } else if let Some(report) = v.read_lock::<Map>().and_then(|m| report(&m, how.width)) {
         report
     } else if let Some(m) = v.read_lock::<Map>().filter(|m| !m.is_empty()) {
         members(&m)
@@ -104,69 +172,209 @@ pub fn render_value(v: &Dynamic, json: bool) -> String {
     out
 }
 
-fn cell(v: &Dynamic) -> String {
-    let s = if v.is_unit() { String::new() } else { to_display(v) };
-    let s = s.replace(['\n', '\r', '\t'], " ");
-    if s.chars().count() > MAX_CELL {
-        let mut cut: String = s.chars().take(MAX_CELL - 1).collect();
-        cut.push('…');
-        cut
-    } else {
-        s
+/// A value as text for a table cell or a `key: value` line: strings bare, an array as its items
+/// separated by `, `, a map as `key=value` pairs separated by spaces (`[#{id: 1}]` shows as
+/// `id=1`); nested arrays and maps inside are bracketed (`[a, b]`, `{k=v}`), `()` is empty.
+/// Rhai's literal syntax is for scripts; a table is read by people.
+pub fn readable(v: &Dynamic) -> String {
+    readable_at(v, 0, false)
+}
+
+/// `depth` 0 is the cell itself; `in_top_list` says the value is an item of the cell's own
+/// array, whose `, ` already separates the items (so a map there needs no braces).
+fn readable_at(v: &Dynamic, depth: usize, in_top_list: bool) -> String {
+    if depth > MAX_DEPTH {
+        return "…".into();
     }
+    if v.is_unit() {
+        return String::new();
+    }
+    if let Some(a) = v.read_lock::<Array>() {
+        let items: Vec<String> = a.iter().map(|i| readable_at(i, depth + 1, depth == 0)).collect();
+        let text = items.join(", ");
+        return if depth > 0 { format!("[{text}]") } else { text };
+    }
+    if let Some(m) = v.read_lock::<Map>() {
+        let pairs: Vec<String> =
+            m.iter().map(|(k, i)| format!("{k}={}", readable_at(i, depth + 1, false))).collect();
+        let text = pairs.join(" ");
+        return if depth == 0 || in_top_list { text } else { format!("{{{text}}}") };
+    }
+    to_display(v)
+}
+
+/// One cell: [`readable`], on one line.
+fn cell(v: &Dynamic) -> String {
+    readable(v).replace(['\n', '\r', '\t'], " ")
+}
+
+/// Cuts `s` to `width` characters, the last one `…` when something was cut.
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut cut: String = s.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// A report (as the bundled bulk scripts return): a map with `rows` (an array of maps) and a
 /// `summary` line, optionally `columns` (the columns to show, in order). Shown as the table of
 /// rows followed by the summary; `--json` shows the whole map.
-fn report(m: &Map) -> Option<String> {
+fn report(m: &Map, width: Option<usize>) -> Option<String> {
     let summary = m.get("summary")?.read_lock::<rhai::ImmutableString>()?.to_string();
     let rows = m.get("rows")?.read_lock::<Array>()?.clone();
     let columns: Option<Vec<String>> = m.get("columns").and_then(|c| {
         let a = c.read_lock::<Array>()?;
         a.iter().map(|x| x.clone().into_string().ok()).collect()
     });
-    let mut out = if rows.is_empty() { String::new() } else { table_of(&rows, columns)? };
+    let mut out = if rows.is_empty() { String::new() } else { table_of(&rows, columns, width)? };
     out.push_str(&summary);
     Some(out)
 }
 
-/// An array of maps as a table: one column per key (in first-seen order), one row per map.
-fn table(rows: &Array) -> Option<String> {
-    table_of(rows, None)
+/// Columns that lead a table, in this order, when the script does not choose: who a row is
+/// (`id`, `name`), then what people scan for first (state, kind, size, where, when it ends).
+const FIRST_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "fqdn",
+    "state",
+    "status",
+    "ok",
+    "outcome",
+    "step",
+    "type",
+    "size",
+    "datacenter_id",
+    "date_end",
+];
+/// Columns that close a table: long free text, which would push the others off the screen.
+const LAST_COLUMNS: &[&str] = &["error", "errors", "last_error", "message"];
+
+/// The default column order: [`FIRST_COLUMNS`], then the others as first seen (Rhai maps
+/// iterate in key order, hence alphabetically), then [`LAST_COLUMNS`].
+fn order_columns(columns: &mut [String]) {
+    let rank = |c: &String| {
+        if let Some(i) = FIRST_COLUMNS.iter().position(|f| f == c) {
+            (0, i)
+        } else if let Some(i) = LAST_COLUMNS.iter().position(|f| f == c) {
+            (2, i)
+        } else {
+            (1, 0)
+        }
+    };
+    columns.sort_by_key(rank);
 }
 
-/// An array of maps as a table with the given columns (default: every key, in first-seen order).
-fn table_of(rows: &Array, columns: Option<Vec<String>>) -> Option<String> {
+/// Separates the columns of a table.
+const GAP: usize = 2;
+
+/// The narrowest a column is squeezed to before columns are dropped: its content if shorter,
+/// else the smaller of its header and 10 characters, and never under 5.
+fn min_width(natural: usize, header: &str) -> usize {
+    natural.min(header.chars().count().clamp(5, 10))
+}
+
+/// Fits the column widths into `width` and returns how many columns are kept. The table keeps
+/// the longest run of columns (in order, so the leading ones win) that fits when each is
+/// narrowed by at most a third of its width, and narrows the widest of them first: a
+/// readable `name` beats an extra column cut to a stub. If not even `id` and `name` fit that way,
+/// the columns are narrowed down to [`min_width`], and then dropped from the right. A `whole`
+/// column (dates, numbers: a cut one misleads) is never narrowed.
+fn fit(widths: &mut [usize], headers: &[String], whole: &[bool], width: usize) -> usize {
+    let total = |w: &[usize]| w.iter().sum::<usize>() + GAP * w.len().saturating_sub(1);
+    let hard: Vec<usize> = (0..widths.len())
+        .map(|i| if whole[i] { widths[i] } else { min_width(widths[i], &headers[i]) })
+        .collect();
+    let soft: Vec<usize> =
+        widths.iter().zip(&hard).map(|(w, m)| (*m).max((w * 2).div_ceil(3)).min(*w)).collect();
+    let fits_softly = (1..=widths.len()).rev().find(|k| total(&soft[..*k]) <= width).unwrap_or(0);
+    let (mins, kept) = if fits_softly >= widths.len().min(2) {
+        (soft, fits_softly)
+    } else {
+        // At least one column stays, however narrow the terminal.
+        let kept = (1..=widths.len()).rev().find(|k| total(&hard[..*k]) <= width).unwrap_or(1);
+        (hard, kept)
+    };
+    narrow(&mut widths[..kept], &mins[..kept], width);
+    if kept == 1 {
+        widths[0] = widths[0].min(width.max(1));
+    }
+    kept
+}
+
+/// Narrows the widest of `widths` one character at a time, none below its minimum, until the
+/// row fits `width` or nothing can be narrowed.
+fn narrow(widths: &mut [usize], mins: &[usize], width: usize) {
+    let total = |w: &[usize]| w.iter().sum::<usize>() + GAP * w.len().saturating_sub(1);
+    while total(widths) > width {
+        // The widest, the left-most of equals.
+        let widest =
+            (0..widths.len()).filter(|i| widths[*i] > mins[*i]).max_by_key(|i| (widths[*i], usize::MAX - i));
+        let Some(i) = widest else { break };
+        widths[i] -= 1;
+    }
+}
+
+/// An array of maps as a table with the given columns (default: every key, in the order of
+/// [`order_columns`]), fitted to `width` columns when given ([`fit`]): cells too long for their
+/// column end in `…`, and a last line names the columns left out.
+fn table_of(rows: &Array, columns: Option<Vec<String>>, width: Option<usize>) -> Option<String> {
     if rows.is_empty() || !rows.iter().all(|r| r.is_map()) {
         return None;
     }
     let given = columns.is_some();
     let mut columns: Vec<String> = columns.unwrap_or_default();
-    let mut cells: Vec<Vec<String>> = Vec::with_capacity(rows.len());
     let maps: Vec<_> = rows.iter().filter_map(|r| r.read_lock::<Map>()).collect();
-    for m in maps.iter().filter(|_| !given) {
-        for k in m.keys() {
-            if !columns.iter().any(|c| c == k.as_str()) {
-                columns.push(k.to_string());
+    if !given {
+        for m in &maps {
+            for k in m.keys() {
+                if !columns.iter().any(|c| c == k.as_str()) {
+                    columns.push(k.to_string());
+                }
             }
         }
+        order_columns(&mut columns);
     }
-    for m in &maps {
-        cells.push(columns.iter().map(|c| m.get(c.as_str()).map(cell).unwrap_or_default()).collect());
-    }
-    let width = |i: usize| {
+    let cells: Vec<Vec<String>> = maps
+        .iter()
+        .map(|m| {
+            columns
+                .iter()
+                .map(|c| truncate(&m.get(c.as_str()).map(cell).unwrap_or_default(), MAX_CELL))
+                .collect()
+        })
+        .collect();
+    let natural = |i: usize| {
         cells.iter().map(|r| r[i].chars().count()).chain([columns[i].chars().count()]).max().unwrap_or(0)
     };
-    let widths: Vec<usize> = (0..columns.len()).map(width).collect();
+    let mut widths: Vec<usize> = (0..columns.len()).map(natural).collect();
+    // Columns of dates and numbers only: cutting `2011-10-14T14:36:30` or `1024` misleads.
+    let whole: Vec<bool> = columns
+        .iter()
+        .map(|c| {
+            maps.iter()
+                .filter_map(|m| m.get(c.as_str()))
+                .filter(|v| !v.is_unit())
+                .all(|v| v.is::<Date>() || v.is_int() || v.is_float() || v.is_bool())
+        })
+        .collect();
+    let kept = match width {
+        Some(w) => fit(&mut widths, &columns, &whole, w),
+        None => columns.len(),
+    };
     let mut out = String::new();
     let line = |out: &mut String, items: &[String]| {
         let mut l = String::new();
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in items.iter().take(kept).enumerate() {
             if i > 0 {
-                l.push_str("  ");
+                l.push_str(&" ".repeat(GAP));
             }
-            let _ = write!(l, "{item:<w$}", w = widths[i]);
+            let _ = write!(l, "{:<w$}", truncate(item, widths[i]), w = widths[i]);
         }
         out.push_str(l.trim_end());
         out.push('\n');
@@ -177,15 +385,30 @@ fn table_of(rows: &Array, columns: Option<Vec<String>>) -> Option<String> {
     for r in &cells {
         line(&mut out, r);
     }
+    if kept < columns.len() {
+        let left = &columns[kept..];
+        let note = format!(
+            "({} more column{}, shown by --json: {})",
+            left.len(),
+            if left.len() == 1 { "" } else { "s" },
+            left.join(", ")
+        );
+        out.push_str(&truncate(&note, width.unwrap_or(usize::MAX)));
+        out.push('\n');
+    }
     Some(out)
 }
 
-/// A map as `key: value` lines, keys aligned.
+/// A map as `key: value` lines, keys aligned, values [`readable`]; keys in the order of a
+/// table's columns ([`order_columns`]: `id` and `name` first).
 fn members(m: &Map) -> String {
     let w = m.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+    let mut keys: Vec<String> = m.keys().map(|k| k.to_string()).collect();
+    order_columns(&mut keys);
     let mut out = String::new();
-    for (k, v) in m.iter() {
-        let _ = writeln!(out, "{:<w$}  {}", format!("{k}:"), to_display(v), w = w + 1);
+    for (k, v) in keys.iter().filter_map(|k| m.get(k.as_str()).map(|v| (k, v))) {
+        let _ =
+            writeln!(out, "{}", format!("{:<w$}  {}", format!("{k}:"), readable(v), w = w + 1).trim_end());
     }
     out
 }
@@ -418,22 +641,77 @@ mod tests {
         assert!(render_error(&e, &src(text), false).ends_with("1 | \tlet x = nope;\n  | \t        ^\n"));
     }
 
-    #[test]
-    fn arrays_of_maps_are_tables() {
-        let v = rt().eval(r#"[#{id: 1, name: "a"}, #{id: 22, name: "bb", extra: true}]"#).unwrap();
-        assert_eq!(render_value(&v, false), "id  name  extra\n--  ----  -----\n1   a\n22  bb    true\n");
-        let v = rt().eval(r#"#{id: 1, long_name: "x"}"#).unwrap();
-        assert_eq!(render_value(&v, false), "id:         1\nlong_name:  x\n");
-        assert_eq!(render_value(&rt().eval("()").unwrap(), false), "");
-        assert_eq!(render_value(&rt().eval("\"hi\"").unwrap(), false), "hi\n");
+    const TEXT: Render = Render { json: false, zone: Zone::EUROPE_PARIS, width: None };
+
+    fn text_at(width: usize) -> Render {
+        Render { width: Some(width), ..TEXT }
     }
 
     #[test]
-    fn json_is_tagged() {
-        let v = rt().eval(r#"#{d: date("2027-01-31"), n: 1.5, s: days(2), u: ()}"#).unwrap();
+    fn arrays_of_maps_are_tables() {
+        let v = rt().eval(r#"[#{id: 1, name: "a"}, #{id: 22, name: "bb", extra: true}]"#).unwrap();
+        assert_eq!(render_value(&v, &TEXT), "id  name  extra\n--  ----  -----\n1   a\n22  bb    true\n");
+        let v = rt().eval(r#"#{a: 2, id: 1, long_name: "x", name: "n"}"#).unwrap();
+        assert_eq!(render_value(&v, &TEXT), "id:         1\nname:       n\na:          2\nlong_name:  x\n");
+        assert_eq!(render_value(&rt().eval("()").unwrap(), &TEXT), "");
+        assert_eq!(render_value(&rt().eval("\"hi\"").unwrap(), &TEXT), "hi\n");
+    }
+
+    #[test]
+    fn id_and_name_lead_and_errors_close() {
+        let v = rt().eval(r#"[#{error: "", id: 1, name: "a", ok: true, zz: 0}]"#).unwrap();
+        let head = render_value(&v, &TEXT).lines().next().unwrap().to_string();
+        assert_eq!(head, "id  name  ok    zz  error");
+        // A report's own columns are kept as given, the others left out.
+        let v = rt()
+            .eval(r#"#{columns: ["zz", "id"], rows: [#{id: 1, name: "a", zz: 2}], summary: "1 row"}"#)
+            .unwrap();
+        assert_eq!(render_value(&v, &TEXT), "zz  id\n--  --\n2   1\n1 row\n");
+    }
+
+    #[test]
+    fn nested_values_read_as_text_not_rhai_literals() {
+        let v = rt()
+            .eval(r#"[#{id: 1, vhosts: ["a.fr", "b.fr"], ops: [#{id: 7, step: "DONE"}], m: #{k: [1, 2], n: #{x: ()}}}]"#)
+            .unwrap();
+        let out = render_value(&v, &TEXT);
+        let row = out.lines().nth(2).unwrap();
+        assert_eq!(row, "1   k=[1, 2] n={x=}  id=7 step=DONE  a.fr, b.fr");
+    }
+
+    #[test]
+    fn tables_fit_the_width_narrowing_the_widest_then_dropping_columns() {
+        let long = "x".repeat(50);
+        let v = rt().eval(&format!(r#"[#{{id: 1, name: "{long}", size: "m", type: "phpmysql"}}]"#)).unwrap();
+        let out = render_value(&v, &text_at(60));
+        assert!(out.lines().all(|l| l.chars().count() <= 60), "{out}");
+        assert!(out.contains("xxx…  phpmysql  m\n"), "the long name is cut, not the others: {out}");
+        let out = render_value(&v, &text_at(40));
+        assert!(out.lines().all(|l| l.chars().count() <= 40), "{out}");
+        assert!(out.contains("xxx…") && out.contains("\n(2 more columns, shown by --json: "), "{out}");
+        // Too many columns for the width even when narrowed: the right-most go, and are named.
+        let v = rt()
+            .eval(r#"[#{id: 1, name: "n", a_long_header: 1, b_long_header: 2, c_long_header: 3}]"#)
+            .unwrap();
+        let out = render_value(&v, &text_at(24));
+        assert!(out.lines().all(|l| l.chars().count() <= 24), "{out}");
+        assert!(out.starts_with("id  name  a_long_header\n"), "{out}");
+        assert!(out.contains("more columns"), "{out}");
+        // No width (not a terminal): every column in full.
+        assert!(render_value(&v, &TEXT).lines().next().unwrap().ends_with("c_long_header"));
+    }
+
+    #[test]
+    fn json_results_are_plain_with_rfc3339_dates() {
+        let v = rt()
+            .eval(r#"#{d: date("2027-01-31"), j: date("2027-07-01T12:00:00"), n: 1.5, s: days(2), u: ()}"#)
+            .unwrap();
         assert_eq!(
-            render_value(&v, true),
-            "{\n  \"d\": {\"$datetime\": \"20270131T00:00:00\"},\n  \"n\": 1.5,\n  \"s\": \"P2D\",\n  \"u\": null\n}\n"
+            render_value(&v, &Render { json: true, ..TEXT }),
+            "{\n  \"d\": \"2027-01-31T00:00:00+01:00\",\n  \"j\": \"2027-07-01T12:00:00+02:00\",\n  \"n\": 1.5,\n  \"s\": \"P2D\",\n  \"u\": null\n}\n"
         );
+        let d = Date::new(2027, 1, 31, 8, 0, 0).unwrap();
+        assert_eq!(rfc3339(&d, Zone::Utc), "2027-01-31T08:00:00Z");
+        assert_eq!(rfc3339(&d, Zone::Fixed(-330)), "2027-01-31T08:00:00-05:30");
     }
 }

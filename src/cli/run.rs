@@ -15,7 +15,7 @@ use rhai::{AST, Dynamic, Engine, Map, Scope};
 use super::confirm::Confirmer;
 use super::exit::{CliError, Exit, script_exit};
 use super::interrupt;
-use super::render::{ScriptSource, render_error, render_plan, render_value, to_json};
+use super::render::{Render, ScriptSource, render_error, render_plan, render_value, to_result_text};
 use super::settings::{Settings, runtime};
 use crate::Runtime;
 use crate::script::Error;
@@ -272,7 +272,13 @@ fn execute(rt: &Runtime, script: &Script, scope: &mut Scope) -> (ScriptSource, R
 }
 
 /// The full text for stderr of a failed run: the rendered error and, where useful, a note.
-pub fn error_text(e: &Error, src: &ScriptSource, settings: &Settings, interrupted: bool) -> String {
+pub fn error_text(
+    e: &Error,
+    src: &ScriptSource,
+    settings: &Settings,
+    rt: &Runtime,
+    interrupted: bool,
+) -> String {
     if interrupted && matches!(e, Error::Cancelled { .. }) {
         return "interrupted\n".into();
     }
@@ -282,6 +288,7 @@ pub fn error_text(e: &Error, src: &ScriptSource, settings: &Settings, interrupte
         return format!("error: {message}\n");
     }
     let mut text = render_error(e, src, settings.color);
+    text.push_str(&super::suggest::script_help(e, rt));
     if matches!(e, Error::Fault { .. }) && settings.api_key().is_none() {
         text.push_str(
             "note: no API key is configured: give --api-key, set GANDI_API_KEY, or set api_key in the config file\n",
@@ -315,7 +322,7 @@ pub fn print_stdout(settings: &Settings, text: &str) -> Result<(), CliError> {
 /// Prints the value and the plan of a finished run.
 fn print_outcome(settings: &Settings, rt: &Runtime, value: Option<&Dynamic>) -> Result<(), CliError> {
     if let Some(v) = value {
-        print_stdout(settings, &render_value(v, settings.json))?;
+        print_stdout(settings, &render_value(v, &Render::stdout(settings.json, rt.zone())))?;
     }
     let plan = render_plan(&rt.take_plan());
     if settings.json || value.is_none() {
@@ -392,14 +399,15 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
             }
             Err(e) => {
                 print_outcome(settings, &rt, None)?;
-                let text = error_text(e, &src, settings, false);
+                let text = error_text(e, &src, settings, &rt, false);
                 Err(CliError::rendered(script_exit(e), text.trim_end()))
             }
         }
     };
     let Some(path) = &args.report else { return outcome };
     let base = scope.get_value::<Dynamic>("REPORT").or_else(|| result.as_ref().ok().cloned());
-    let text = settings.redactor().apply(&to_json(&report(base, &outcome, settings))).into_owned();
+    let text =
+        settings.redactor().apply(&to_result_text(&report(base, &outcome, settings), rt.zone())).into_owned();
     match (write_atomic(path, &text), outcome) {
         (Ok(()), outcome) => outcome,
         (Err(e), outcome) => {
@@ -508,7 +516,7 @@ pub fn eval(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
         Ok(v) => print_outcome(settings, &rt, Some(&v)),
         Err(e) => {
             print_outcome(settings, &rt, None)?;
-            let text = error_text(&e, &src, settings, interrupted.load(Ordering::SeqCst));
+            let text = error_text(&e, &src, settings, &rt, interrupted.load(Ordering::SeqCst));
             Err(CliError::rendered(script_exit(&e), text.trim_end()))
         }
     }
@@ -533,7 +541,7 @@ pub(crate) fn run_once(
             let text = if matches!(e, Error::Cancelled { .. }) {
                 "cancelled: files changed\n".to_string()
             } else {
-                error_text(&e, &src, settings, false)
+                error_text(&e, &src, settings, rt, false)
             };
             Err((script_exit(&e), text))
         }

@@ -5,9 +5,10 @@ use super::args::sandbox::SandboxArgs;
 use super::exit::{CliError, Exit};
 use crate::sandbox::{self, Dataset, SandboxConfig, SandboxError};
 
-/// Starts the sandbox, prints its URL and key on stderr, and serves until Ctrl-C or SIGTERM
-/// (exit 0). A setting or bind problem exits 78 (configuration error) with the reason.
-pub fn run(args: SandboxArgs) -> Exit {
+/// Starts the sandbox, prints its URL and key on stderr (with `json`, on stdout as one JSON
+/// line `{"url": …, "api_key": …}`, and nothing else there), and serves until Ctrl-C or SIGTERM
+/// (exit 0). A setting or bind problem exits 2 with the reason.
+pub fn run(args: SandboxArgs, json: bool) -> Exit {
     let running = match sandbox::start(args.config()) {
         Ok(r) => r,
         Err(e) => {
@@ -24,8 +25,16 @@ pub fn run(args: SandboxArgs) -> Exit {
         running.shutdown();
         return Exit::Failure;
     }
-    eprintln!("gandish sandbox listening on {}", running.url());
-    eprintln!("API key: {}", running.api_key());
+    if json {
+        // One line, so that a supervisor can read the document as soon as it is printed; the
+        // key is the sandbox's own, not a secret of the user's.
+        let banner = serde_json::json!({"url": running.url(), "api_key": running.api_key()});
+        println!("{banner}");
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+    } else {
+        eprintln!("gandish sandbox listening on {}", running.url());
+        eprintln!("API key: {}", running.api_key());
+    }
     running.wait();
     eprintln!("gandish sandbox stopped");
     Exit::Success

@@ -338,7 +338,13 @@ pub fn runtime(settings: &Settings) -> Result<Runtime, CliError> {
         b = b.journal_dir(dir);
     }
     let progress = settings.progress.clone();
-    b = b.on_print(move |line| progress.println_stdout(line));
+    // With --json, stdout holds the result document alone (as gh and kubectl keep it), so a
+    // script's `print` goes to stderr, where people still see it.
+    b = if settings.json {
+        b.on_print(move |line| progress.eprintln(line))
+    } else {
+        b.on_print(move |line| progress.println_stdout(line))
+    };
     if settings.trace {
         let redactor = settings.redactor();
         let progress = settings.progress.clone();

@@ -180,6 +180,41 @@ pub fn listing(name: Option<&str>) -> Result<String, CliError> {
     Ok(out)
 }
 
+/// The listing as one JSON document (`gandish stdlib --json`): an array of
+/// `{"name": "std/NAME", "summary", "description": [lines], "args": [{"name", "description",
+/// "default"}]}`, or that one object when a NAME is given. `default` is `null` when the script
+/// has none.
+pub fn listing_json(name: Option<&str>) -> Result<String, CliError> {
+    // The same selection, and the same error for an unknown name, as the text listing.
+    listing(name)?;
+    let wanted = name.map(|n| n.strip_prefix("std/").unwrap_or(n));
+    let docs: Vec<serde_json::Value> = STDLIB
+        .iter()
+        .filter(|(n, _)| wanted.is_none_or(|w| w == *n))
+        .map(|(n, text)| {
+            let doc = parse_header(text);
+            let args: Vec<serde_json::Value> = doc
+                .args
+                .iter()
+                .map(|a| serde_json::json!({"name": a.name, "description": a.description, "default": a.default}))
+                .collect();
+            serde_json::json!({
+                "name": format!("std/{n}"),
+                "summary": doc.summary,
+                "description": doc.description,
+                "args": args,
+            })
+        })
+        .collect();
+    let doc = match (wanted, docs.as_slice()) {
+        (Some(_), [one]) => one.clone(),
+        _ => serde_json::Value::Array(docs),
+    };
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,10 +84,15 @@ fn write(out: &mut String, v: &Dynamic, debug: bool, top: bool, depth: usize) {
 /// and durations become their ISO 8601 strings, blobs base64 strings. A float that JSON cannot
 /// carry (NaN, infinities) becomes null. Deeper than 64 levels becomes null.
 pub fn to_json(v: &Dynamic) -> serde_json::Value {
-    to_json_at(v, 0)
+    to_json_with(v, &|d| d.to_string())
 }
 
-fn to_json_at(v: &Dynamic, depth: usize) -> serde_json::Value {
+/// [`to_json`] with dates written by `date` (the CLI gives RFC 3339 with the zone's offset).
+pub fn to_json_with(v: &Dynamic, date: &dyn Fn(&Date) -> String) -> serde_json::Value {
+    to_json_at(v, date, 0)
+}
+
+fn to_json_at(v: &Dynamic, date: &dyn Fn(&Date) -> String, depth: usize) -> serde_json::Value {
     use serde_json::Value as J;
     if depth > MAX_DEPTH || v.is_unit() {
         return J::Null;
@@ -108,7 +113,7 @@ fn to_json_at(v: &Dynamic, depth: usize) -> serde_json::Value {
         return J::String(s.to_string());
     }
     if let Some(d) = v.read_lock::<Date>() {
-        return J::String(d.to_string());
+        return J::String(date(&d));
     }
     if let Some(s) = v.read_lock::<Span>() {
         return J::String(s.to_string());
@@ -118,10 +123,10 @@ fn to_json_at(v: &Dynamic, depth: usize) -> serde_json::Value {
         return J::String(base64::engine::general_purpose::STANDARD.encode(&*b));
     }
     if let Some(a) = v.read_lock::<Array>() {
-        return J::Array(a.iter().map(|i| to_json_at(i, depth + 1)).collect());
+        return J::Array(a.iter().map(|i| to_json_at(i, date, depth + 1)).collect());
     }
     if let Some(m) = v.read_lock::<Map>() {
-        return J::Object(m.iter().map(|(k, i)| (k.to_string(), to_json_at(i, depth + 1))).collect());
+        return J::Object(m.iter().map(|(k, i)| (k.to_string(), to_json_at(i, date, depth + 1))).collect());
     }
     J::String(to_display(v))
 }

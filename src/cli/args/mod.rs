@@ -13,6 +13,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The help heading of the options every command shares, listed after each command's own.
+pub const GLOBAL_HEADING: &str = "Global options";
+
 /// The Gandi PaaS XML-RPC endpoint used when neither `--url` nor `GANDI_URL` is given.
 pub const DEFAULT_URL: &str = "https://rpc.gandi.net/xmlrpc/";
 
@@ -71,19 +74,26 @@ pub enum ColorChoice {
 /// The global options. Each is `None`/`false` when not given on the command line (or in its
 /// environment variable), so that [`Settings`](super::settings::Settings) can fall back to the
 /// configuration file.
+///
+/// In every command's help they come after the command's own options, under their own heading
+/// ([`GLOBAL_HEADING`]), as gh lists "Inherited flags". The options read from the environment
+/// hide clap's own `[env: X=]` note: their text already says `[env: X; file: …]`, with the
+/// configuration file key clap cannot know, and two notes for one variable read as two sources.
 #[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = GLOBAL_HEADING)]
 pub struct GlobalArgs {
     /// The XML-RPC endpoint [env: GANDI_URL; file: url; default: production].
-    #[arg(long, global = true, env = "GANDI_URL", value_name = "URL")]
+    #[arg(long, global = true, env = "GANDI_URL", hide_env = true, value_name = "URL")]
     pub url: Option<String>,
 
     /// Which Gandi endpoint: production, or ote (Gandi's test endpoint) [env: GANDISH_ENV; file: env].
-    #[arg(long, global = true, env = "GANDISH_ENV", value_enum, value_name = "ENV")]
+    #[arg(long, global = true, env = "GANDISH_ENV", hide_env = true, value_enum, value_name = "ENV")]
     pub env: Option<ApiEnv>,
 
-    /// The API key, sent as the first parameter of each call; never printed [env: GANDI_API_KEY;
-    /// file: api_key, key_file or key_command].
-    #[arg(long, global = true, env = "GANDI_API_KEY", hide_env_values = true, value_name = "KEY")]
+    /// The API key, sent as the first parameter of each call; never printed (for `gandish
+    /// sandbox`: the key clients must send, as its --key) [env: GANDI_API_KEY; file: api_key,
+    /// key_file or key_command].
+    #[arg(long, global = true, env = "GANDI_API_KEY", hide_env = true, value_name = "KEY")]
     pub api_key: Option<ApiKey>,
 
     /// Start the built-in Gandi sandbox in-process (demo dataset, free loopback port) and point
@@ -100,12 +110,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub yes: bool,
 
-    /// Print results as tagged JSON [file: json].
+    /// Print results as JSON: one document on stdout, dates in RFC 3339; a script's print()
+    /// goes to stderr [file: json].
     #[arg(long, global = true)]
     pub json: bool,
 
     /// Give up on a call after this many seconds, its retries included [env: GANDISH_TIMEOUT; file: timeout; default: 30].
-    #[arg(long, global = true, env = "GANDISH_TIMEOUT", value_name = "SECS", value_parser = parse_timeout)]
+    #[arg(long, global = true, env = "GANDISH_TIMEOUT", hide_env = true, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 
     /// Log each API call on stderr: method, arguments (key redacted), duration and bytes.
@@ -125,7 +136,7 @@ pub struct GlobalArgs {
     pub verbose: u8,
 
     /// The configuration file [env: GANDISH_CONFIG; default: ~/.config/gandish/config.toml on Linux].
-    #[arg(long, global = true, env = "GANDISH_CONFIG", value_name = "FILE")]
+    #[arg(long, global = true, env = "GANDISH_CONFIG", hide_env = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// Read no configuration file (not even one named by --config or GANDISH_CONFIG).

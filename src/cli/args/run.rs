@@ -15,7 +15,7 @@ literal is read as one: 42, -1.5, true, false, (), \"text\", 'c', [1, 2], #{a: 1
 
 --lock FILE takes an exclusive lock on FILE (created if missing, never deleted) for the whole run; \
 if another run holds it, gandish exits at once with status 75. --report FILE writes a JSON report \
-(tagged JSON, written to a temporary file then renamed, so readers never see half a file): the \
+(dates in RFC 3339, as --json prints results; written to a temporary file then renamed, so readers never see half a file): the \
 variable REPORT if the script defines it at top level, else the script's value. A failed run writes \
 the report only if REPORT was set before the failure.
 

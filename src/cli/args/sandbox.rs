@@ -13,8 +13,9 @@ pub struct SandboxArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = sandbox::DEFAULT_LISTEN, value_name = "ADDR")]
     pub listen: String,
-    /// The API key clients must send (default: the seed's placeholder). Named `--key` because
-    /// `--api-key` is the global option giving the key gandish sends.
+    /// The API key clients must send to this sandbox [default: `my 24-character API key`, the
+    /// API page's placeholder]. `--api-key KEY` on this command line does the same;
+    /// GANDI_API_KEY is never read for it (it may hold a real key, which the banner would show).
     // An `ApiKey`, not a `String`: `Debug` of these flags (and of `Cli`) must never show it.
     #[arg(id = "sandbox_key", long = "key", value_name = "KEY", hide_default_value = true, default_value = sandbox::DEFAULT_API_KEY)]
     pub api_key: ApiKey,

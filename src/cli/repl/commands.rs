@@ -23,7 +23,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "your functions and the modules' (with FILTER: every function whose name contains it)",
     ),
     ("load", "FILE", "run a script file here; its variables and functions stay"),
-    ("json", "[on|off]", "print results as tagged JSON (as --json does)"),
+    ("json", "[on|off]", "print results as JSON (as --json does)"),
     ("dry-run", "[on|off]", "plan changes instead of sending them"),
     ("quit", "", "leave (also Ctrl-D)"),
 ];

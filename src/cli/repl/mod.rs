@@ -15,7 +15,7 @@
 //! - With piped stdin: no prompt, no colour, no history; entries are read line by line with the
 //!   same multi-line rules (text left open at the end of input is evaluated, and its error
 //!   reported); each entry's result is printed as `gandish eval` prints it (with `:json on`,
-//!   tagged JSON, `null` for `()`). The exit status is 1 if an entry failed, 130 if
+//!   JSON, `null` for `()`). The exit status is 1 if an entry failed, 130 if
 //!   interrupted, else 0.
 
 pub mod catalog;
@@ -55,7 +55,7 @@ const STRAY_INTERRUPT: std::time::Duration = std::time::Duration::from_secs(2);
 /// How the REPL runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReplOptions {
-    /// Results as tagged JSON; `:json on|off` changes it.
+    /// Results as JSON; `:json on|off` changes it.
     pub json: bool,
     /// Start in dry-run mode; `:dry-run on|off` changes it. (`false` leaves the runtime's own
     /// setting.)
@@ -91,7 +91,8 @@ pub fn run(runtime: Runtime, opts: ReplOptions) -> Exit {
     let mut redactor = Redactor::new();
     redactor.add(&key);
     let color = opts.color && opts.interactive;
-    let mut session = Session::new(runtime, Printer::new(opts.json, color, redactor.clone()));
+    let zone = runtime.zone();
+    let mut session = Session::new(runtime, Printer::new(opts.json, color, redactor.clone()).with_zone(zone));
 
     if opts.interactive {
         session.confirmer = Confirmer::install(&session.rt, opts.yes, false);

@@ -1,5 +1,5 @@
 //! What the REPL prints, through [`render`](crate::cli::render) as `gandish eval` does: results
-//! on stdout (readable, tables, or tagged JSON with `:json on`), the dry-run plan after them
+//! on stdout (readable, tables, or JSON with `:json on`), the dry-run plan after them
 //! (on stderr in JSON mode, so stdout stays JSON), errors with the source line and a caret and
 //! notes on stderr. Everything goes through the redactor, so the API key never shows.
 //!
@@ -12,8 +12,8 @@ use std::io::{self, Write};
 use rhai::{Dynamic, EvalAltResult};
 
 use crate::cli::redact::Redactor;
-use crate::cli::render::{Sources, render_error, render_plan, render_value};
-use crate::script::{Error, PlanEntry};
+use crate::cli::render::{Render, Sources, render_error, render_plan, render_value};
+use crate::script::{Error, PlanEntry, Zone};
 
 /// The text of the entries (and files) errors may point into.
 #[derive(Debug, Default)]
@@ -80,17 +80,24 @@ impl Sources for EntrySources {
 /// Prints for the REPL.
 #[derive(Debug)]
 pub struct Printer {
-    /// Results as tagged JSON.
+    /// Results as JSON (dates in RFC 3339).
     pub json: bool,
     /// ANSI colours on stderr.
     pub color: bool,
     redactor: Redactor,
+    zone: Zone,
 }
 
 impl Printer {
     /// A printer hiding what `redactor` knows.
     pub fn new(json: bool, color: bool, redactor: Redactor) -> Printer {
-        Printer { json, color, redactor }
+        Printer { json, color, redactor, zone: Zone::default() }
+    }
+
+    /// Dates in JSON output carry the offset of `zone` (the runtime's).
+    pub fn with_zone(mut self, zone: Zone) -> Printer {
+        self.zone = zone;
+        self
     }
 
     /// Writes to stdout; a closed stdout (`| head`) is not worth reporting.
@@ -110,7 +117,7 @@ impl Printer {
     /// The value of an entry (nothing for `()` in text mode, `null` in JSON mode) and the changes
     /// it planned in dry-run mode.
     pub fn value(&self, v: &Dynamic, plan: &[PlanEntry]) {
-        self.out(&render_value(v, self.json));
+        self.out(&render_value(v, &Render::stdout(self.json, self.zone)));
         self.plan(plan, self.json);
     }
 

@@ -177,7 +177,11 @@ impl Session {
                 self.printer.plan(&plan, true);
                 match e {
                     Error::Cancelled { .. } => self.printer.note("cancelled"),
-                    e => self.printer.error(&e, &mut self.sources),
+                    e => {
+                        self.printer.error(&e, &mut self.sources);
+                        // The same `help:` line as `eval` and `run` give.
+                        self.printer.err(&crate::cli::suggest::script_help(&e, &self.rt));
+                    }
                 }
             }
         }

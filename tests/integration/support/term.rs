@@ -50,6 +50,12 @@ impl Term {
     /// Starts `gandish --no-config ARGS…` on a terminal of its own, with its history in
     /// `history`; the screen ends with `[exited STATUS]` once it has ended.
     pub fn command(history: &Path, args: &[&str]) -> Term {
+        Term::command_sized(history, args, 200, 50)
+    }
+
+    /// [`Term::command`] on a terminal `columns` wide and `rows` high (`COLUMNS` unset, so that
+    /// the terminal's own size is what gandish sees).
+    pub fn command_sized(history: &Path, args: &[&str], columns: u16, rows: u16) -> Term {
         tmux_available();
         let socket = format!("gandish-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
         let repl = format!(
@@ -60,12 +66,13 @@ impl Term {
         // The shell reports the exit status on the screen once the REPL has ended (and traps
         // Ctrl-C's SIGINT so that it outlives the REPL; the REPL gets the default disposition).
         let cmd = format!(
-            "exec env -u GANDI_API_KEY -u GANDI_URL -u NO_COLOR GANDISH_HISTORY={} sh -c {}",
+            "exec env -u GANDI_API_KEY -u GANDI_URL -u NO_COLOR -u COLUMNS GANDISH_HISTORY={} sh -c {}",
             quote(&history.display().to_string()),
             quote(&format!("trap : INT; {repl}; echo \"[exited $?]\""))
         );
         let t = Term { socket };
-        let out = t.tmux(&["new-session", "-d", "-s", "t", "-x", "200", "-y", "50", &cmd]);
+        let (x, y) = (columns.to_string(), rows.to_string());
+        let out = t.tmux(&["new-session", "-d", "-s", "t", "-x", &x, "-y", &y, &cmd]);
         assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
         t.tmux(&["set-option", "-t", "t", "remain-on-exit", "on"]);
         t
