@@ -79,8 +79,8 @@ fn to_tagged_at(v: &Dynamic, depth: usize) -> Value {
 /// A date in RFC 3339 with the offset `zone` has at that moment (`2027-01-31T00:00:00+01:00`;
 /// `Z` when the offset is zero), the form JSON results and reports give, which `jq`, JavaScript
 /// and most libraries read as an instant.
-pub fn rfc3339(d: &Date, zone: Zone) -> String {
-    let offset = zone.offset_at_utc(d.to_unix(zone));
+pub fn rfc3339(d: &Date, zone: &Zone) -> String {
+    let offset = zone.offset_seconds(d.to_unix(zone)) / 60;
     let mut out = format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         d.year(),
@@ -106,19 +106,19 @@ pub fn rfc3339(d: &Date, zone: Zone) -> String {
 /// null; what else JSON has no form for (function pointers, host types) its display string.
 /// Nothing is tagged: this is for reading, where `gandish call`'s tagged form is for sending
 /// back.
-pub fn to_result_json(v: &Dynamic, zone: Zone) -> serde_json::Value {
+pub fn to_result_json(v: &Dynamic, zone: &Zone) -> serde_json::Value {
     crate::script::display::to_json_with(v, &|d| rfc3339(d, zone))
 }
 
 /// [`to_result_json`] as pretty text with a trailing newline.
-pub fn to_result_text(v: &Dynamic, zone: Zone) -> String {
+pub fn to_result_text(v: &Dynamic, zone: &Zone) -> String {
     let mut s = serde_json::to_string_pretty(&to_result_json(v, zone)).unwrap_or_else(|e| format!("\"{e}\""));
     s.push('\n');
     s
 }
 
 /// How [`render_value`] shows a value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Render {
     /// Plain JSON ([`to_result_json`]) instead of text.
     pub json: bool,
@@ -152,7 +152,7 @@ pub fn stdout_width() -> Option<usize> {
 /// it is empty.
 pub fn render_value(v: &Dynamic, how: &Render) -> String {
     if how.json {
-        return to_result_text(v, how.zone);
+        return to_result_text(v, &how.zone);
     }
     if v.is_unit() {
         return String::new();
@@ -711,7 +711,7 @@ mod tests {
             "{\n  \"d\": \"2027-01-31T00:00:00+01:00\",\n  \"j\": \"2027-07-01T12:00:00+02:00\",\n  \"n\": 1.5,\n  \"s\": \"P2D\",\n  \"u\": null\n}\n"
         );
         let d = Date::new(2027, 1, 31, 8, 0, 0).unwrap();
-        assert_eq!(rfc3339(&d, Zone::Utc), "2027-01-31T08:00:00Z");
-        assert_eq!(rfc3339(&d, Zone::Fixed(-330)), "2027-01-31T08:00:00-05:30");
+        assert_eq!(rfc3339(&d, &Zone::UTC), "2027-01-31T08:00:00Z");
+        assert_eq!(rfc3339(&d, &Zone::parse("-05:30").unwrap()), "2027-01-31T08:00:00-05:30");
     }
 }

@@ -322,7 +322,7 @@ pub fn print_stdout(settings: &Settings, text: &str) -> Result<(), CliError> {
 /// Prints the value and the plan of a finished run.
 fn print_outcome(settings: &Settings, rt: &Runtime, value: Option<&Dynamic>) -> Result<(), CliError> {
     if let Some(v) = value {
-        print_stdout(settings, &render_value(v, &Render::stdout(settings.json, rt.zone())))?;
+        print_stdout(settings, &render_value(v, &Render::stdout(settings.json, rt.zone().clone())))?;
     }
     let plan = render_plan(&rt.take_plan());
     if settings.json || value.is_none() {

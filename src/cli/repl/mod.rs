@@ -91,7 +91,7 @@ pub fn run(runtime: Runtime, opts: ReplOptions) -> Exit {
     let mut redactor = Redactor::new();
     redactor.add(&key);
     let color = opts.color && opts.interactive;
-    let zone = runtime.zone();
+    let zone = runtime.zone().clone();
     let mut session = Session::new(runtime, Printer::new(opts.json, color, redactor.clone()).with_zone(zone));
 
     if opts.interactive {

@@ -117,7 +117,7 @@ impl Printer {
     /// The value of an entry (nothing for `()` in text mode, `null` in JSON mode) and the changes
     /// it planned in dry-run mode.
     pub fn value(&self, v: &Dynamic, plan: &[PlanEntry]) {
-        self.out(&render_value(v, &Render::stdout(self.json, self.zone)));
+        self.out(&render_value(v, &Render::stdout(self.json, self.zone.clone())));
         self.plan(plan, self.json);
     }
 

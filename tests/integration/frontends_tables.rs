@@ -3,8 +3,7 @@
 //! columns (cells cut with `…`, columns left out named below); written to a pipe, a table is not
 //! fitted even when `COLUMNS` is set.
 
-#[path = "support/term.rs"]
-mod term;
+use crate::support::term;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
