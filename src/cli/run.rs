@@ -203,8 +203,13 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
 /// at `path`: the path is not a folder, and its temporary file can be created and written in its
 /// folder (then removed). Otherwise a usage error (exit 2) naming the path and the reason.
 pub fn check_report(path: &Path) -> Result<(), CliError> {
+    check_writable(path, "report")
+}
+
+/// [`check_report`] for any file written at the end of a run; `what` names it in the error.
+fn check_writable(path: &Path, what: &str) -> Result<(), CliError> {
     let refuse = |why: String| {
-        CliError::usage(format!("cannot write the report {}: {why}; nothing was sent", path.display()))
+        CliError::usage(format!("cannot write the {what} {}: {why}; nothing was sent", path.display()))
     };
     if path.is_dir() {
         return Err(refuse("it is a folder".into()));
@@ -343,8 +348,55 @@ fn summary(settings: &Settings, rt: &Runtime, started: Instant) {
     }
 }
 
-/// `gandish run`.
+/// `gandish run`: the run, then its `--metrics-file`.
 pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
+    let start_unix = super::metrics::unix_now();
+    let mut items = Vec::new();
+    let outcome = run_script(args, settings, &mut items);
+    let Some(path) = &args.metrics_file else { return outcome };
+    // A run that found the lock held (75) leaves the file alone: the holder is running and
+    // writes its own when it ends, and a 75 is not a failure to alert on.
+    if matches!(&outcome, Err(e) if e.exit == Exit::Locked) {
+        return outcome;
+    }
+    let (calls, rate_limit_faults) = settings.calls.counts();
+    let metrics = super::metrics::RunMetrics {
+        script: args.script.clone(),
+        exit: outcome.as_ref().err().map_or(0, |e| e.exit.code()),
+        start_unix,
+        end_unix: super::metrics::unix_now(),
+        calls,
+        rate_limit_faults,
+        bulk: settings.bulk.runs(),
+        items,
+    };
+    let text = settings.redactor().apply(&metrics.render()).into_owned();
+    written(write_atomic(path, &text), "metrics file", path, outcome)
+}
+
+/// The outcome of a run after writing its `what` (report, metrics file) at `path`: unchanged if
+/// it was written, else with the error added (a success becomes exit 1), so what the user sees
+/// of the run is never hidden by a file that could not be written.
+fn written(
+    write: std::io::Result<()>,
+    what: &str,
+    path: &Path,
+    outcome: Result<(), CliError>,
+) -> Result<(), CliError> {
+    let Err(e) = write else { return outcome };
+    let line = format!("error: cannot write the {what} {}: {e}", path.display());
+    Err(match outcome {
+        Ok(()) => CliError::rendered(Exit::Failure, line),
+        Err(mut err) => {
+            err.message = format!("{}\n{line}", err.message);
+            err
+        }
+    })
+}
+
+/// `gandish run` itself, with its `--lock` and `--report`.
+/// `items` gets the outcome counts of the script's report (see [`report_items`]).
+fn run_script(args: &RunArgs, settings: &Settings, items: &mut Vec<(String, i64)>) -> Result<(), CliError> {
     let script = resolve_script(&args.script)?;
     let map = parse_args(&args.args)?;
     let _lock = args.lock.as_deref().map(|p| acquire_lock(p, args.stale_after)).transpose()?;
@@ -352,6 +404,9 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
     // unsure what it changed. (The journal is opened by `bulk::run` before its first send.)
     if let Some(path) = &args.report {
         check_report(path)?;
+    }
+    if let Some(path) = &args.metrics_file {
+        check_writable(path, "metrics file")?;
     }
     let rt = runtime(settings)?;
     let _confirm = Confirmer::install(&rt, settings.yes, settings.dry_run);
@@ -397,22 +452,25 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
             }
         }
     };
-    let Some(path) = &args.report else { return outcome };
     let base = scope.get_value::<Dynamic>("REPORT").or_else(|| result.as_ref().ok().cloned());
+    *items = report_items(base.as_ref());
+    let Some(path) = &args.report else { return outcome };
     let text = settings.redactor().apply(&to_json(&report(base, &outcome, settings))).into_owned();
-    match (write_atomic(path, &text), outcome) {
-        (Ok(()), outcome) => outcome,
-        (Err(e), outcome) => {
-            let line = format!("error: cannot write the report {}: {e}", path.display());
-            Err(match outcome {
-                Ok(()) => CliError::rendered(Exit::Failure, line),
-                Err(mut err) => {
-                    err.message = format!("{}\n{line}", err.message);
-                    err
-                }
-            })
-        }
+    written(write_atomic(path, &text), "report", path, outcome)
+}
+
+/// The outcome counts of a bundled script's report (a map with a `report` member, as
+/// `std/renew` and `std/resize` return): its integer `renewed`, `resized`, `still_due`,
+/// `skipped`, `failed` and `planned`, for the metrics file. Other values give none.
+fn report_items(base: Option<&Dynamic>) -> Vec<(String, i64)> {
+    let Some(map) = base.and_then(|b| b.read_lock::<Map>()) else { return Vec::new() };
+    if !map.contains_key("report") {
+        return Vec::new();
     }
+    ["renewed", "resized", "still_due", "skipped", "failed", "planned"]
+        .into_iter()
+        .filter_map(|k| Some((k.to_string(), map.get(k)?.as_int().ok()?)))
+        .collect()
 }
 
 /// The `--report` document: the script's REPORT (or value) with `run: {status, exit, error,

@@ -48,6 +48,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub deadline: Option<std::time::Duration>,
 
+    /// Write the run's metrics to FILE (Prometheus text format, for node_exporter's textfile
+    /// collector) whatever the exit, except 75: exit status, start, end, duration, calls,
+    /// rate-limit faults, bulk items by outcome; labelled by script.
+    #[arg(long, value_name = "FILE", alias = "metrics")]
+    pub metrics_file: Option<PathBuf>,
+
     /// With --lock: a lock held for longer than DURATION is reported as stale (its holder looks
     /// stuck), and the run exits 1 instead of 75, so a scheduler sees a failure.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "lock")]
