@@ -120,6 +120,40 @@ impl RunMetrics {
     }
 }
 
+impl RunMetrics {
+    /// The `--log-format json` line: the run's end as one JSON object (no newline), with the
+    /// run's `status` (as its report says it) and the error text of a failed run.
+    pub fn log_line(&self, status: &str, error: Option<&str>) -> String {
+        let bulk: Vec<serde_json::Value> = self
+            .bulk
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "label": r.label, "total": r.total, "applied": r.applied,
+                    "already_applied": r.already, "failed": r.failed, "finished": r.finished,
+                })
+            })
+            .collect();
+        let items: serde_json::Map<String, serde_json::Value> =
+            self.items.iter().map(|(k, n)| (k.clone(), (*n).into())).collect();
+        serde_json::json!({
+            "ts": self.end_unix,
+            "level": if self.exit == 0 { "info" } else { "error" },
+            "event": "run.end",
+            "script": self.script,
+            "status": status,
+            "exit": self.exit,
+            "error": error,
+            "duration_seconds": (self.end_unix - self.start_unix).max(0.0),
+            "api_calls": self.calls,
+            "rate_limit_faults": self.rate_limit_faults,
+            "items": items,
+            "bulk": bulk,
+        })
+        .to_string()
+    }
+}
+
 /// Calls made and rate-limit faults received, counted by the runtime's call hook (the call log
 /// keeps only the last 10,000 calls). Cloning shares it.
 #[derive(Clone, Debug, Default)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::args::run::{EvalArgs, RunArgs};
+use super::args::run::{EvalArgs, LogFormat, RunArgs};
 use rhai::{AST, Dynamic, Engine, Map, Scope};
 
 use super::confirm::Confirmer;
@@ -353,12 +353,6 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
     let start_unix = super::metrics::unix_now();
     let mut items = Vec::new();
     let outcome = run_script(args, settings, &mut items);
-    let Some(path) = &args.metrics_file else { return outcome };
-    // A run that found the lock held (75) leaves the file alone: the holder is running and
-    // writes its own when it ends, and a 75 is not a failure to alert on.
-    if matches!(&outcome, Err(e) if e.exit == Exit::Locked) {
-        return outcome;
-    }
     let (calls, rate_limit_faults) = settings.calls.counts();
     let metrics = super::metrics::RunMetrics {
         script: args.script.clone(),
@@ -370,8 +364,30 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
         bulk: settings.bulk.runs(),
         items,
     };
-    let text = settings.redactor().apply(&metrics.render()).into_owned();
-    written(write_atomic(path, &text), "metrics file", path, outcome)
+    // A run that found the lock held (75) leaves the metrics file alone: the holder is running
+    // and writes its own when it ends, and a 75 is not a failure to alert on.
+    let outcome = match &args.metrics_file {
+        Some(path) if !matches!(&outcome, Err(e) if e.exit == Exit::Locked) => {
+            let text = settings.redactor().apply(&metrics.render()).into_owned();
+            written(write_atomic(path, &text), "metrics file", path, outcome)
+        }
+        _ => outcome,
+    };
+    if args.log_format != LogFormat::Json {
+        return outcome;
+    }
+    // One line for the whole end of the run: the error, text otherwise, is inside it, so that
+    // every line a log collector gets from here parses as JSON.
+    let status = outcome.as_ref().err().map_or("ok", |e| status_name(e.exit));
+    let error = outcome.as_ref().err().map(|e| e.message.as_str());
+    let line = settings.redactor().apply(&metrics.log_line(status, error)).into_owned();
+    match outcome {
+        Ok(()) => {
+            settings.progress.eprintln(&line);
+            Ok(())
+        }
+        Err(e) => Err(CliError::rendered(e.exit, line)),
+    }
 }
 
 /// The outcome of a run after writing its `what` (report, metrics file) at `path`: unchanged if
@@ -473,6 +489,19 @@ fn report_items(base: Option<&Dynamic>) -> Vec<(String, i64)> {
         .collect()
 }
 
+/// The `status` a report and a JSON log line give a failed run's exit.
+fn status_name(exit: Exit) -> &'static str {
+    match exit {
+        Exit::Usage => "refused",
+        Exit::Fault => "fault",
+        Exit::Transport => "transport",
+        Exit::Locked => "locked",
+        Exit::Deadline => "deadline",
+        Exit::Interrupted => "interrupted",
+        _ => "failed",
+    }
+}
+
 /// The `--report` document: the script's REPORT (or value) with `run: {status, exit, error,
 /// bulk}` added, so a report always says how the run ended, even when the script never got to
 /// set one. `status` is `ok`, `failed`, `refused`, `fault`, `transport`, `locked`, `deadline`
@@ -480,18 +509,7 @@ fn report_items(base: Option<&Dynamic>) -> Vec<(String, i64)> {
 fn report(base: Option<Dynamic>, outcome: &Result<(), CliError>, settings: &Settings) -> Dynamic {
     let (status, exit, error) = match outcome {
         Ok(()) => ("ok", 0, None),
-        Err(e) => {
-            let status = match e.exit {
-                Exit::Usage => "refused",
-                Exit::Fault => "fault",
-                Exit::Transport => "transport",
-                Exit::Locked => "locked",
-                Exit::Deadline => "deadline",
-                Exit::Interrupted => "interrupted",
-                _ => "failed",
-            };
-            (status, e.exit.code(), Some(e.message.clone()))
-        }
+        Err(e) => (status_name(e.exit), e.exit.code(), Some(e.message.clone())),
     };
     let bulk: rhai::Array = settings
         .bulk
