@@ -8,6 +8,7 @@
 //! - [`render`]: results (tables, JSON), dry-run plans and script errors with a caret;
 //! - [`progress`]: the progress spinner while waiting on operations;
 //! - [`run`]: `gandish run` (with `--lock` and `--report`) and `gandish eval`;
+//! - [`metrics`]: `run --metrics-file`, the Prometheus textfile;
 //! - [`watch`]: `gandish watch`;
 //! - [`stdlib`]: `gandish stdlib` and the bundled scripts' doc header convention;
 //! - [`call`]: `gandish call`;
@@ -16,6 +17,7 @@
 //! - [`confirm`]: the confirmation rule of `eval`, `run` and the REPL;
 //! - [`sandbox`]: `gandish sandbox` and the global `--sandbox` flag;
 //! - [`suggest`]: "did you mean" and `help:` lines under errors.
+//! - [`version`]: `--version` and `-vV`, from what `build.rs` found.
 
 pub mod args;
 pub mod call;
@@ -23,6 +25,7 @@ pub mod config;
 pub mod confirm;
 pub mod exit;
 pub mod interrupt;
+pub mod metrics;
 pub mod progress;
 pub mod redact;
 pub mod render;
@@ -32,6 +35,7 @@ pub mod sandbox;
 pub mod settings;
 pub mod stdlib;
 pub mod suggest;
+pub mod version;
 pub mod watch;
 
 use std::ffi::OsString;
@@ -56,6 +60,10 @@ where
     I: IntoIterator<Item = OsString>,
 {
     let argv: Vec<OsString> = argv.into_iter().collect();
+    let names: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
+    if version::wants_details(&argv, &names) {
+        return emit(&Redactor::new(), Ok(version::details()));
+    }
     let parsed =
         Cli::command().try_get_matches_from(&argv).and_then(|m| Cli::from_arg_matches(&m).map(|c| (m, c)));
     let (matches, cli) = match parsed {
@@ -103,6 +111,7 @@ where
             clap_complete::generate(shell, &mut cmd, "gandish", &mut out);
             return emit(&Redactor::new(), Ok(String::from_utf8_lossy(&out).into_owned()));
         }
+        Some(Command::Man { command }) => return emit(&Redactor::new(), man_page(command.as_deref())),
         Some(Command::Stdlib(args)) => {
             let name = args.name.as_deref();
             let listing = if cli.global.json { stdlib::listing_json(name) } else { stdlib::listing(name) };
@@ -139,7 +148,7 @@ where
             Err(e) => report(&redactor, &e),
         },
         Command::Repl => repl(&settings),
-        Command::Sandbox(_) | Command::Completions { .. } | Command::Stdlib(_) => {
+        Command::Sandbox(_) | Command::Completions { .. } | Command::Stdlib(_) | Command::Man { .. } => {
             unreachable!("handled above")
         }
     }
@@ -155,6 +164,37 @@ fn subcommand_tip(e: &clap::Error) -> Option<String> {
     let cmd = Cli::command();
     let names: Vec<&str> = cmd.get_subcommands().map(|s| s.get_name()).filter(|n| *n != "help").collect();
     suggest::subcommand_tip(word, &names)
+}
+
+/// `gandish man [COMMAND]`: gandish(1), or gandish-COMMAND(1), from the clap definition (so a
+/// page never drifts from `--help`).
+fn man_page(command: Option<&str>) -> Result<String, CliError> {
+    let mut cli = Cli::command();
+    // Built, so that subcommands carry the propagated version and global options.
+    cli.build();
+    let page = match command {
+        None => cli,
+        Some(name) => {
+            let Some(sub) = cli.find_subcommand(name) else {
+                let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+                return Err(CliError::usage(format!(
+                    "there is no subcommand {name:?}; the subcommands are: {}",
+                    names.join(", ")
+                )));
+            };
+            // clap wants `&'static str` names without its `string` feature; the process prints
+            // one page and exits, so leaking two short strings costs nothing.
+            let (page_name, bin_name) = (format!("gandish-{name}").leak(), format!("gandish {name}").leak());
+            sub.clone().name(&*page_name).bin_name(&*bin_name)
+        }
+    };
+    let mut man = clap_mangen::Man::new(page);
+    if !version::COMMIT_DATE.is_empty() {
+        man = man.date(version::COMMIT_DATE);
+    }
+    let mut out = Vec::new();
+    man.render(&mut out).map_err(|e| CliError::failure(format!("cannot render the man page: {e}")))?;
+    String::from_utf8(out).map_err(|e| CliError::failure(format!("the man page is not UTF-8: {e}")))
 }
 
 /// `gandish repl` and a bare `gandish` on a terminal: the runtime the settings describe, and

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::args::run::{EvalArgs, RunArgs};
+use super::args::run::{EvalArgs, LogFormat, RunArgs};
 use rhai::{AST, Dynamic, Engine, Map, Scope};
 
 use super::confirm::Confirmer;
@@ -203,8 +203,13 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
 /// at `path`: the path is not a folder, and its temporary file can be created and written in its
 /// folder (then removed). Otherwise a usage error (exit 2) naming the path and the reason.
 pub fn check_report(path: &Path) -> Result<(), CliError> {
+    check_writable(path, "report")
+}
+
+/// [`check_report`] for any file written at the end of a run; `what` names it in the error.
+fn check_writable(path: &Path, what: &str) -> Result<(), CliError> {
     let refuse = |why: String| {
-        CliError::usage(format!("cannot write the report {}: {why}; nothing was sent", path.display()))
+        CliError::usage(format!("cannot write the {what} {}: {why}; nothing was sent", path.display()))
     };
     if path.is_dir() {
         return Err(refuse("it is a folder".into()));
@@ -350,8 +355,71 @@ fn summary(settings: &Settings, rt: &Runtime, started: Instant) {
     }
 }
 
-/// `gandish run`.
+/// `gandish run`: the run, then its `--metrics-file`.
 pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
+    let start_unix = super::metrics::unix_now();
+    let mut items = Vec::new();
+    let outcome = run_script(args, settings, &mut items);
+    let (calls, rate_limit_faults) = settings.calls.counts();
+    let metrics = super::metrics::RunMetrics {
+        script: args.script.clone(),
+        exit: outcome.as_ref().err().map_or(0, |e| e.exit.code()),
+        start_unix,
+        end_unix: super::metrics::unix_now(),
+        calls,
+        rate_limit_faults,
+        bulk: settings.bulk.runs(),
+        items,
+    };
+    // A run that found the lock held (75) leaves the metrics file alone: the holder is running
+    // and writes its own when it ends, and a 75 is not a failure to alert on.
+    let outcome = match &args.metrics_file {
+        Some(path) if !matches!(&outcome, Err(e) if e.exit == Exit::Locked) => {
+            let text = settings.redactor().apply(&metrics.render()).into_owned();
+            written(write_atomic(path, &text), "metrics file", path, outcome)
+        }
+        _ => outcome,
+    };
+    if args.log_format != LogFormat::Json {
+        return outcome;
+    }
+    // One line for the whole end of the run: the error, text otherwise, is inside it, so that
+    // every line a log collector gets from here parses as JSON.
+    let status = outcome.as_ref().err().map_or("ok", |e| status_name(e.exit));
+    let error = outcome.as_ref().err().map(|e| e.message.as_str());
+    let line = settings.redactor().apply(&metrics.log_line(status, error)).into_owned();
+    match outcome {
+        Ok(()) => {
+            settings.progress.eprintln(&line);
+            Ok(())
+        }
+        Err(e) => Err(CliError::rendered(e.exit, line)),
+    }
+}
+
+/// The outcome of a run after writing its `what` (report, metrics file) at `path`: unchanged if
+/// it was written, else with the error added (a success becomes exit 1), so what the user sees
+/// of the run is never hidden by a file that could not be written.
+fn written(
+    write: std::io::Result<()>,
+    what: &str,
+    path: &Path,
+    outcome: Result<(), CliError>,
+) -> Result<(), CliError> {
+    let Err(e) = write else { return outcome };
+    let line = format!("error: cannot write the {what} {}: {e}", path.display());
+    Err(match outcome {
+        Ok(()) => CliError::rendered(Exit::Failure, line),
+        Err(mut err) => {
+            err.message = format!("{}\n{line}", err.message);
+            err
+        }
+    })
+}
+
+/// `gandish run` itself, with its `--lock` and `--report`.
+/// `items` gets the outcome counts of the script's report (see [`report_items`]).
+fn run_script(args: &RunArgs, settings: &Settings, items: &mut Vec<(String, i64)>) -> Result<(), CliError> {
     let script = resolve_script(&args.script)?;
     let map = parse_args(&args.args)?;
     let _lock = args.lock.as_deref().map(|p| acquire_lock(p, args.stale_after)).transpose()?;
@@ -359,6 +427,9 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
     // unsure what it changed. (The journal is opened by `bulk::run` before its first send.)
     if let Some(path) = &args.report {
         check_report(path)?;
+    }
+    if let Some(path) = &args.metrics_file {
+        check_writable(path, "metrics file")?;
     }
     let rt = runtime(settings)?;
     let _confirm = Confirmer::install(&rt, settings.yes, settings.dry_run);
@@ -404,22 +475,38 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
             }
         }
     };
-    let Some(path) = &args.report else { return outcome };
     let base = scope.get_value::<Dynamic>("REPORT").or_else(|| result.as_ref().ok().cloned());
+    *items = report_items(base.as_ref());
+    let Some(path) = &args.report else { return outcome };
     let text =
         settings.redactor().apply(&to_result_text(&report(base, &outcome, settings), rt.zone())).into_owned();
-    match (write_atomic(path, &text), outcome) {
-        (Ok(()), outcome) => outcome,
-        (Err(e), outcome) => {
-            let line = format!("error: cannot write the report {}: {e}", path.display());
-            Err(match outcome {
-                Ok(()) => CliError::rendered(Exit::Failure, line),
-                Err(mut err) => {
-                    err.message = format!("{}\n{line}", err.message);
-                    err
-                }
-            })
-        }
+    written(write_atomic(path, &text), "report", path, outcome)
+}
+
+/// The outcome counts of a bundled script's report (a map with a `report` member, as
+/// `std/renew` and `std/resize` return): its integer `renewed`, `resized`, `still_due`,
+/// `skipped`, `failed` and `planned`, for the metrics file. Other values give none.
+fn report_items(base: Option<&Dynamic>) -> Vec<(String, i64)> {
+    let Some(map) = base.and_then(|b| b.read_lock::<Map>()) else { return Vec::new() };
+    if !map.contains_key("report") {
+        return Vec::new();
+    }
+    ["renewed", "resized", "still_due", "skipped", "failed", "planned"]
+        .into_iter()
+        .filter_map(|k| Some((k.to_string(), map.get(k)?.as_int().ok()?)))
+        .collect()
+}
+
+/// The `status` a report and a JSON log line give a failed run's exit.
+fn status_name(exit: Exit) -> &'static str {
+    match exit {
+        Exit::Usage => "refused",
+        Exit::Fault => "fault",
+        Exit::Transport => "transport",
+        Exit::Locked => "locked",
+        Exit::Deadline => "deadline",
+        Exit::Interrupted => "interrupted",
+        _ => "failed",
     }
 }
 
@@ -430,18 +517,7 @@ pub fn run(args: &RunArgs, settings: &Settings) -> Result<(), CliError> {
 fn report(base: Option<Dynamic>, outcome: &Result<(), CliError>, settings: &Settings) -> Dynamic {
     let (status, exit, error) = match outcome {
         Ok(()) => ("ok", 0, None),
-        Err(e) => {
-            let status = match e.exit {
-                Exit::Usage => "refused",
-                Exit::Fault => "fault",
-                Exit::Transport => "transport",
-                Exit::Locked => "locked",
-                Exit::Deadline => "deadline",
-                Exit::Interrupted => "interrupted",
-                _ => "failed",
-            };
-            (status, e.exit.code(), Some(e.message.clone()))
-        }
+        Err(e) => (status_name(e.exit), e.exit.code(), Some(e.message.clone())),
     };
     let bulk: rhai::Array = settings
         .bulk

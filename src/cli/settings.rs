@@ -93,6 +93,8 @@ pub struct Settings {
     pub progress: Progress,
     /// What the bulk runs got through, for the summary of an interrupted command.
     pub bulk: BulkTally,
+    /// Calls made and rate-limit faults, for `run --metrics-file`.
+    pub calls: super::metrics::CallTally,
 }
 
 fn source(matches: &ArgMatches, id: &str, env: &'static str) -> Option<Source> {
@@ -242,6 +244,7 @@ impl Settings {
             sandbox,
             progress: Progress::new(!quiet && std::io::stderr().is_terminal()),
             bulk: BulkTally::default(),
+            calls: super::metrics::CallTally::default(),
         })
     }
 
@@ -345,11 +348,15 @@ pub fn runtime(settings: &Settings) -> Result<Runtime, CliError> {
     } else {
         b.on_print(move |line| progress.println_stdout(line))
     };
-    if settings.trace {
-        let redactor = settings.redactor();
-        let progress = settings.progress.clone();
-        b = b.on_call(move |r| progress.eprintln(&redactor.apply(&trace_line(r))));
-    }
+    // One hook (the runtime keeps one): the count for the metrics always, the trace if asked.
+    let (calls, trace) =
+        (settings.calls.clone(), settings.trace.then(|| (settings.redactor(), settings.progress.clone())));
+    b = b.on_call(move |r| {
+        calls.record(r);
+        if let Some((redactor, progress)) = &trace {
+            progress.eprintln(&redactor.apply(&trace_line(r)));
+        }
+    });
     if settings.progress.enabled() {
         let progress = settings.progress.clone();
         b = b.on_wait(move |e| progress.wait_event(e));

@@ -23,7 +23,7 @@ pub const DEFAULT_URL: &str = "https://rpc.gandi.net/xmlrpc/";
 #[derive(Debug, Parser)]
 #[command(
     name = "gandish",
-    version,
+    version = crate::cli::version::LINE,
     about,
     propagate_version = true,
     after_long_help = help::SOURCES_HELP
@@ -183,6 +183,13 @@ pub enum Command {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout: `gandish man > gandish.1`, `gandish man run >
+    /// gandish-run.1`.
+    Man {
+        /// A subcommand whose page to print (gandish-COMMAND(1)); none: gandish(1).
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
     },
 }
 const CALL_LONG_ABOUT: &str = "Call one XML-RPC method and print its result as JSON.

@@ -48,10 +48,31 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub deadline: Option<std::time::Duration>,
 
+    /// Write the run's metrics to FILE (Prometheus text format, for node_exporter's textfile
+    /// collector) whatever the exit, except 75: exit status, start, end, duration, calls,
+    /// rate-limit faults, bulk items by outcome; labelled by script.
+    #[arg(long, value_name = "FILE", alias = "metrics")]
+    pub metrics_file: Option<PathBuf>,
+
+    /// How the run's end is told on stderr: text (the error, if any), or json: one JSON line
+    /// (event, status, exit, error, duration, calls, counts; key redacted) for Loki or journald.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// With --lock: a lock held for longer than DURATION is reported as stale (its holder looks
     /// stuck), and the run exits 1 instead of 75, so a scheduler sees a failure.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "lock")]
     pub stale_after: Option<std::time::Duration>,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// The error as text, as every command prints it.
+    #[default]
+    Text,
+    /// One JSON object on one line at the end of the run, whatever the exit.
+    Json,
 }
 
 /// A duration: a number with an optional unit, `s` (the default), `m`, `h` or `d`; at most a
