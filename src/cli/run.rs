@@ -230,9 +230,16 @@ enum Script {
     File(PathBuf),
     Std(&'static str, &'static str),
     Text(String),
+    /// `run -`: the script read from standard input.
+    Stdin(String),
 }
 
 fn resolve_script(name: &str) -> Result<Script, CliError> {
+    if name == "-" {
+        let text = std::io::read_to_string(std::io::stdin())
+            .map_err(|e| CliError::usage(format!("cannot read the script from standard input: {e}")))?;
+        return Ok(Script::Stdin(text));
+    }
     if let Some(n) = name.strip_prefix("std/") {
         let n = n.strip_suffix(".rhai").unwrap_or(n);
         if let Some((k, text)) = STDLIB.iter().find(|(k, _)| *k == n) {
@@ -268,6 +275,10 @@ fn execute(rt: &Runtime, script: &Script, scope: &mut Scope) -> (ScriptSource, R
         }
         Script::Text(text) => {
             let src = ScriptSource { display: "<eval>".into(), text: text.clone(), canonical: None };
+            (src, rt.compile_with_scope(scope, text))
+        }
+        Script::Stdin(text) => {
+            let src = ScriptSource { display: "<stdin>".into(), text: text.clone(), canonical: None };
             (src, rt.compile_with_scope(scope, text))
         }
     };

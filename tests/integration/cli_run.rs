@@ -481,3 +481,23 @@ fn the_main_job_renews_what_is_due_once_and_a_rerun_renews_nothing() {
         .stdout_has("skipped (renewed ");
     assert_eq!(first.ledger("paas_vm_renew"), renewed, "the rerun billed nothing");
 }
+
+#[test]
+fn run_dash_reads_the_script_from_standard_input() {
+    use crate::support::cmd::Gandish;
+    Gandish::new()
+        .sandbox()
+        .args(["run", "-", "n=2"])
+        .stdin("let ids = paas::list().map(|p| p.id);\nids.len() * ARGS.n")
+        .run()
+        .status(0)
+        .stdout_has("74");
+    // Errors point into <stdin>.
+    Gandish::new()
+        .sandbox()
+        .args(["run", "-"])
+        .stdin("let x = 1;\npaas::info(99999)")
+        .run()
+        .status(3)
+        .stderr_has("<stdin>:2");
+}

@@ -26,8 +26,8 @@ first change. Otherwise gandish exits 2, naming the path and the reason.";
 /// `gandish run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The script: a file, or std/NAME for a bundled script.
-    #[arg(value_name = "FILE|std/NAME")]
+    /// The script: a file, std/NAME for a bundled script, or - to read it from standard input.
+    #[arg(value_name = "FILE|std/NAME|-")]
     pub script: String,
 
     /// Arguments for the script, in the map ARGS.

@@ -18,6 +18,7 @@ use gandish::sandbox::{Dataset, RunningSandbox, SandboxConfig, start};
 pub struct Gandish {
     cmd: Command,
     sandbox: Option<RunningSandbox>,
+    stdin: Option<String>,
 }
 
 impl Gandish {
@@ -29,7 +30,7 @@ impl Gandish {
             .env_remove("GANDI_API_KEY")
             .env_remove("GANDISH_ENV")
             .stdin(Stdio::null());
-        Gandish { cmd, sandbox: None }
+        Gandish { cmd, sandbox: None, stdin: None }
     }
 
     /// Against a fresh demo sandbox of this test's, with operations applied at once.
@@ -75,9 +76,29 @@ impl Gandish {
         self
     }
 
+    /// Gives the run `text` on its standard input (a pipe, not a terminal).
+    pub fn stdin(mut self, text: &str) -> Gandish {
+        self.stdin = Some(text.to_string());
+        self
+    }
+
     /// Runs it to the end.
     pub fn run(mut self) -> Ran {
-        let output = self.cmd.output().expect("gandish runs");
+        let output = match self.stdin.take() {
+            None => self.cmd.output().expect("gandish runs"),
+            Some(text) => {
+                use std::io::Write;
+                let mut child = self
+                    .cmd
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("gandish starts");
+                child.stdin.take().expect("piped stdin").write_all(text.as_bytes()).expect("stdin written");
+                child.wait_with_output().expect("gandish runs")
+            }
+        };
         Ran {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
