@@ -142,6 +142,7 @@ impl fmt::Debug for SandboxConfig {
 
 /// Why the sandbox could not start or save.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SandboxError {
     /// A setting is out of range.
     #[error("invalid sandbox setting: {0}")]

@@ -128,6 +128,7 @@ impl std::fmt::Debug for Options<'_> {
 
 /// How one task ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// This run applied the change.
     Applied,
