@@ -390,13 +390,5 @@ fn steps(names: &[&str]) -> Value {
 
 /// Naive seconds as a dateTime (as the API writes them: server-local, no zone).
 fn stamp(secs: i64) -> DateTime {
-    DateTime::from_naive_timestamp(secs).unwrap_or(DateTime {
-        year: 1970,
-        month: 1,
-        day: 1,
-        hour: 0,
-        minute: 0,
-        second: 0,
-        offset_minutes: None,
-    })
+    DateTime::from_naive_timestamp(secs).unwrap_or(DateTime::UNIX_EPOCH)
 }

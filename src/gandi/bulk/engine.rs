@@ -22,7 +22,7 @@ use super::super::Gandi;
 use super::super::error::GandiError;
 use super::super::throttle::{RetryPolicy, Throttle, is_rate_limited};
 use super::super::tracker::Tracker;
-use super::super::types::{ApiRecord, OpStep, Operation};
+use super::super::types::{ApiRecord, Operation};
 use super::journal::History;
 use super::reconcile::{Found, Mode, reconcile};
 use super::{BulkError, Event, ItemResult, Options, Outcome, Task};
@@ -482,25 +482,19 @@ impl Shared<'_> {
         waiting: &mut BTreeMap<usize, Waiting>,
         ready: &mut Vec<Waiting>,
     ) {
-        let settled: Vec<usize> = waiting
-            .iter()
-            .filter(|(_, w)| {
-                w.ops.iter().all(|o| tracker.has_ended(o.id) || o.step == OpStep::Done)
-                    || w.ops.iter().any(|o| tracker.get(o.id).is_some_and(|o| o.step.is_failure()))
-                    || w.since.elapsed() >= self.opts.wait_timeout
-            })
-            .map(|(i, _)| *i)
-            .collect();
-        for i in settled {
-            let Some(w) = waiting.remove(&i) else { continue };
+        let indexes: Vec<usize> = waiting.keys().copied().collect();
+        for i in indexes {
+            let w = &waiting[&i];
             let failed =
                 w.ops.iter().filter_map(|o| tracker.get(o.id)).find(|o| o.step.is_failure()).cloned();
-            let pending: Vec<i64> = w
-                .ops
-                .iter()
-                .filter(|o| !(tracker.has_ended(o.id) || o.step == OpStep::Done))
-                .map(|o| o.id)
-                .collect();
+            let pending: Vec<i64> = w.ops.iter().map(|o| o.id).filter(|id| !tracker.has_ended(*id)).collect();
+            if failed.is_none() && !pending.is_empty() && w.since.elapsed() < self.opts.wait_timeout {
+                continue;
+            }
+            let Some(w) = waiting.remove(&i) else { continue };
+            for op in &w.ops {
+                tracker.forget(op.id);
+            }
             if let Some(op) = failed {
                 // It ended badly: nothing left to recover; a rerun may try again.
                 let e = op_failure(&op);
@@ -517,14 +511,7 @@ impl Shared<'_> {
                     ),
                 ));
             } else {
-                for op in &w.ops {
-                    tracker.forget(op.id);
-                }
                 ready.push(w);
-                continue;
-            }
-            for op in &w.ops {
-                tracker.forget(op.id);
             }
         }
     }
